@@ -10,7 +10,6 @@ BIN    := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-EXERCISES := $(notdir $(wildcard exercises/[0-9]*))
 EX ?=
 JOBS ?= 2
 
@@ -41,10 +40,7 @@ data: venv
 	$(BIN)/python -m dlphys.data generate
 
 release: venv
-	cd grader && for ex in $(EXERCISES); do \
-	  $(BIN)/nbgrader generate_assignment $$ex --force --log-level=WARN || exit 1; done
-	mkdir -p book/exercises
-	for ex in $(EXERCISES); do cp grader/release/$$ex/$$ex.ipynb book/exercises/; done
+	$(BIN)/python grader/release.py
 
 book: release
 	DLPHYS_FAST=0 $(BIN)/jupyter-book build . --path-output .

@@ -10,8 +10,8 @@ import pytest
 
 import dlphys
 from dlphys import metrics
-from dlphys.data import _cache, pendulum
 from dlphys.baselines.pendulum import fit_gravity
+from dlphys.data import _cache, pendulum
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -86,10 +86,11 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
             arrays = {k: npz[k] for k in npz.files}
         stored = str(arrays.pop(_CHECKSUM_KEY))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        warnings.warn(f"cache file {path.name} is unreadable ({err}); regenerating it")
+        warnings.warn(f"cache file {path.name} is unreadable ({err}); regenerating it",
+                      stacklevel=3)
         return None
     if stored != _checksum(arrays):
-        warnings.warn(f"cache file {path.name} fails its checksum; regenerating it")
+        warnings.warn(f"cache file {path.name} fails its checksum; regenerating it", stacklevel=3)
         return None
     return arrays
 
