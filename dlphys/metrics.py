@@ -102,3 +102,38 @@ def roc_auc(labels, scores) -> float:
     """Area under the ROC curve (probability that a positive outscores a negative)."""
     fpr, tpr = roc_curve(labels, scores)
     return float(np.trapezoid(tpr, fpr))
+
+
+def overlap(a, b, maximise: bool = True):
+    """Overlap :math:`O = \\langle a|b\\rangle / \\sqrt{\\langle a|a\\rangle\\langle b|b\\rangle}`
+    of whitened signals (plain inner product), for ``(T,)`` or batches ``(n, T)``.
+
+    With ``maximise=True`` (the default) it is maximised over circular time shifts
+    and over a constant phase rotation of ``b``: the modulus of the complex
+    cross-correlation of ``a`` with the analytic signal of ``b`` (FFT), a number
+    in [0, 1].  With ``maximise=False`` it is the plain normalised inner product,
+    in [-1, 1].  A zero series has overlap 0.  Returns a float for 1-D inputs,
+    else an array of the broadcast batch shape.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"a and b must be series (..., T) of equal length, "
+                         f"got shapes {a.shape} and {b.shape}")
+    n_samples = a.shape[-1]
+    norm = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    if maximise:
+        spectrum = np.fft.rfft(a, axis=-1) * np.conj(np.fft.rfft(b, axis=-1))
+        weight = np.full(spectrum.shape[-1], 2.0)
+        weight[0] = 1.0
+        if n_samples % 2 == 0:
+            weight[-1] = 1.0
+        full = np.zeros(spectrum.shape[:-1] + (n_samples,), dtype=complex)
+        full[..., : spectrum.shape[-1]] = weight * spectrum
+        inner = np.abs(np.fft.ifft(full, axis=-1)).max(axis=-1)
+    else:
+        inner = np.sum(a * b, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.where(norm > 0, inner / np.where(norm > 0, norm, 1.0), 0.0)
+    result = np.clip(result, -1.0, 1.0)
+    return float(result) if result.ndim == 0 else result
