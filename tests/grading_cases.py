@@ -22,3 +22,21 @@ class WrongAnswer:
 
 
 WRONG_ANSWERS: dict[str, WrongAnswer] = {}
+WRONG_ANSWERS["01_fundamentals"] = WrongAnswer(
+    solution_cell="dense_backward",
+    code=("def dense_backward(x, weights, grad_output):\n"
+          "    # wrong: averages the bias gradient over the batch instead of summing it\n"
+          "    return grad_output @ weights.T, x.T @ grad_output, grad_output.mean(axis=0)\n"),
+    failing_tests=("test_dense_backward",))
+WRONG_ANSWERS["02_regularization"] = WrongAnswer(
+    solution_cell="l2_penalty",
+    code=("def l2_penalty(weights, lam):\n"
+          "    # wrong: sums the weights instead of their squares, no factor 2 in the gradient\n"
+          "    return lam * sum(float(np.sum(w)) for w in weights), [lam * w for w in weights]\n"),
+    failing_tests=("test_l2_penalty",))
+WRONG_ANSWERS["03_optimization"] = WrongAnswer(
+    solution_cell="momentum_step",
+    code=("def momentum_step(params, grad, velocity, lr, beta=0.9):\n"
+          "    # wrong: forgets the velocity, plain gradient descent\n"
+          "    return params - lr * grad, velocity\n"),
+    failing_tests=("test_momentum_step",))
