@@ -3,9 +3,9 @@
 * Notebooks run in fast mode (``DLPHYS_FAST=1``) unless the caller set it.
 * The virtual environment's ``bin/`` goes first on ``PATH``: nbgrader calls
   ``alembic`` and ``jupyter`` from there.
-* With pytest-xdist the suite uses ``--dist loadgroup``: every cell of one notebook
-  (nbval makes one test item per cell) and every step of one exercise's grading
-  pipeline land in the same group, so they run in order on one worker.
+* With pytest-xdist the suite uses ``--dist loadfile``: nbval makes one test item
+  per cell, and all cells of one notebook must run in order in one kernel, so
+  each file goes to one worker.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+
 def pytest_collection_modifyitems(config, items):
+    """Mark nbval's notebook cells, so that ``-m "not notebooks"`` selects the quick tests."""
     for item in items:
-        if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        if ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)
