@@ -40,3 +40,27 @@ WRONG_ANSWERS["03_optimization"] = WrongAnswer(
           "    # wrong: forgets the velocity, plain gradient descent\n"
           "    return params - lr * grad, velocity\n"),
     failing_tests=("test_momentum_step",))
+WRONG_ANSWERS["04_cnn"] = WrongAnswer(
+    solution_cell="max_pool",
+    code=("def max_pool2d(image, size):\n"
+          "    # wrong: average pooling instead of max pooling\n"
+          "    image = np.asarray(image)\n"
+          "    h, w = image.shape[0] // size, image.shape[1] // size\n"
+          "    blocks = image[:h * size, :w * size].reshape(h, size, w, size, image.shape[2])\n"
+          "    return blocks.mean(axis=(1, 3))\n"),
+    failing_tests=("test_max_pool",))
+WRONG_ANSWERS["07_airshowers"] = WrongAnswer(
+    solution_cell="resolution",
+    code=("def relative_bias_and_resolution(e_rec, e_true):\n"
+          "    # wrong: divides by the reconstructed instead of the true energy\n"
+          "    e_rec = np.asarray(e_rec, dtype=float)\n"
+          "    residual = (e_rec - e_true) / e_rec\n"
+          "    return float(np.mean(residual)), float(np.std(residual))\n"
+          "\n\n"
+          "def binned_resolution(log10_e_true, e_rec, e_true, bins):\n"
+          "    log10_e_true, e_rec, e_true = (np.asarray(a, dtype=float)\n"
+          "                                   for a in (log10_e_true, e_rec, e_true))\n"
+          "    return np.array([relative_bias_and_resolution(e_rec[sel], e_true[sel])[1]\n"
+          "                     for sel in ((log10_e_true >= lo) & (log10_e_true < hi)\n"
+          "                                 for lo, hi in zip(bins[:-1], bins[1:]))])\n"),
+    failing_tests=("test_resolution",))
