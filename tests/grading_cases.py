@@ -64,3 +64,12 @@ WRONG_ANSWERS["07_airshowers"] = WrongAnswer(
           "                     for sel in ((log10_e_true >= lo) & (log10_e_true < hi)\n"
           "                                 for lo, hi in zip(bins[:-1], bins[1:]))])\n"),
     failing_tests=("test_resolution",))
+WRONG_ANSWERS["05_magnetic_phases"] = WrongAnswer(
+    solution_cell="ising_energy",
+    code=("def ising_energy(spins, field=0.0):\n"
+          "    # wrong: open boundaries, the bonds across the edges of the lattice are missing\n"
+          "    s = np.asarray(spins, dtype=float)\n"
+          "    bonds = ((s[..., :, :-1] * s[..., :, 1:]).sum(axis=(-2, -1))\n"
+          "             + (s[..., :-1, :] * s[..., 1:, :]).sum(axis=(-2, -1)))\n"
+          "    return -bonds - field * s.sum(axis=(-2, -1))\n"),
+    failing_tests=("test_ising_energy",))
