@@ -3,9 +3,11 @@
 * Notebooks run in fast mode (``DLPHYS_FAST=1``) unless the caller set it.
 * The virtual environment's ``bin/`` goes first on ``PATH``: nbgrader calls
   ``alembic`` and ``jupyter`` from there.
-* With pytest-xdist the suite uses ``--dist loadfile``: nbval makes one test item
-  per cell, and all cells of one notebook must run in order in one kernel, so
-  each file goes to one worker.
+* With pytest-xdist the suite uses ``--dist loadgroup`` and every test is put in
+  the group of its file, so a file runs on one worker: nbval makes one test item
+  per cell, and all cells of one notebook must run in order in one kernel. The
+  exception are the grading pipelines (minutes each), which get a group of their
+  own, so that both workers grade.
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
 
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Mark nbval's notebook cells, so that ``-m "not notebooks"`` selects the quick tests."""
+    """Mark nbval's notebook cells, so that ``-m "not notebooks"`` selects the quick tests;
+    give every test its xdist group."""
     for item in items:
         if ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)
+        grading = getattr(item, "originalname", "") == "test_grading_pipeline"
+        group = item.name if grading else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
