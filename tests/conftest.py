@@ -28,7 +28,6 @@ if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Mark nbval's notebook cells, so that ``-m "not notebooks"`` selects the quick tests;
