@@ -1,4 +1,9 @@
-"""Keras conveniences shared by the chapters (backend-neutral Keras 3)."""
+"""Keras pieces shared by the chapters (backend-neutral Keras 3).
+
+* :class:`ProgressBar` -- one tqdm bar over the epochs of ``model.fit``.
+* :class:`RandomSpinFlip` -- Z2 augmentation for spin configurations.
+* :class:`PeriodicPadding2D` -- periodic boundary conditions for convolutions.
+"""
 
 from __future__ import annotations
 
@@ -28,3 +33,45 @@ class ProgressBar(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._bar.close()
+
+
+class RandomSpinFlip(keras.layers.Layer):
+    """Multiplies each configuration by a random sign during training; identity otherwise.
+
+    Data augmentation with the global Z2 symmetry of spin models (s -> -s): the
+    network sees both signs of every configuration.  Input of any shape
+    ``(batch, ...)``; the sign is drawn per sample.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, spins, training=False):
+        if not training:
+            return spins
+        shape = (keras.ops.shape(spins)[0],) + (1,) * (len(spins.shape) - 1)
+        coin = keras.random.randint(shape, 0, 2, seed=self.seed_generator)
+        return spins * (2.0 * keras.ops.cast(coin, spins.dtype) - 1.0)
+
+
+class PeriodicPadding2D(keras.layers.Layer):
+    """Wraps ``(batch, L, L, channels)`` maps around periodically by ``width`` sites per side.
+
+    Followed by a ``"valid"`` convolution of size ``2 * width + 1``, it gives the
+    convolution on the torus of a lattice with periodic boundary conditions.
+    """
+
+    def __init__(self, width: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer, got {width!r}")
+        self.width = width
+
+    def call(self, maps):
+        w = self.width
+        maps = keras.ops.concatenate([maps[:, -w:], maps, maps[:, :w]], axis=1)
+        return keras.ops.concatenate([maps[:, :, -w:], maps, maps[:, :, :w]], axis=2)
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width}

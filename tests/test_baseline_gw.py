@@ -32,7 +32,7 @@ def _rotate(x, phase):
 
 
 def test_overlap_of_shifted_and_rotated_signal_is_one(cache):
-    signal = gw.load(n=6, snr=10.0, seed=7).signal.astype(float)
+    signal = gw.load(n=6, snr_range=(10.0, 10.0), seed=7).signal.astype(float)
     moved = _rotate(np.roll(signal, 137, axis=-1), 1.1)
     np.testing.assert_allclose(overlap(signal, moved), 1.0, atol=1e-6)
     assert overlap(signal[0], 3.0 * signal[0], maximise=False) == pytest.approx(1.0)
@@ -58,7 +58,7 @@ def test_overlap_of_unrelated_series_is_small_and_bounded():
 
 
 def test_matched_filter_recovers_injected_snr(cache):
-    data = gw.load(n=300, snr=12.0, seed=21)
+    data = gw.load(n=300, snr_range=(12.0, 12.0), seed=21)
     strain = data.strain.astype(float)
     recovered = bgw.matched_filter_snr(strain, data.signal)
     # maximised over phase and time: a small upward bias of ~1/(2 rho) plus the peak search
@@ -73,8 +73,8 @@ def test_matched_filter_recovers_injected_snr(cache):
 
 
 def test_matched_filter_noise_normalisation(cache):
-    noise = gw.load(n=400, snr=0.0, seed=22).strain.astype(float)
-    template = gw.load(n=1, snr=10.0, seed=23).signal[0]
+    noise = gw.load(n=400, snr_range=(0.0, 0.0), seed=22).strain.astype(float)
+    template = gw.load(n=1, snr_range=(10.0, 10.0), seed=23).signal[0]
     z = bgw.snr_series(noise, template)[:, ::400]  # lags far apart: nearly independent
     assert z.real.var() == pytest.approx(1.0, rel=0.12)
     assert z.imag.var() == pytest.approx(1.0, rel=0.12)
@@ -82,7 +82,7 @@ def test_matched_filter_noise_normalisation(cache):
 
 
 def test_template_bank_fits_signals_and_finds_parameters(cache, bank):
-    data = gw.load(n=120, snr=15.0, seed=24)
+    data = gw.load(n=120, snr_range=(15.0, 15.0), seed=24)
     clean = bgw.matched_filter(data.signal, bank)
     fitting_factor = clean.snr / data.snr
     assert fitting_factor.mean() > 0.96
@@ -96,13 +96,13 @@ def test_template_bank_fits_signals_and_finds_parameters(cache, bank):
 
 
 def test_reconstruct_with_exact_template_returns_the_signal(cache):
-    data = gw.load(n=3, snr=10.0, seed=25)
+    data = gw.load(n=3, snr_range=(10.0, 10.0), seed=25)
     signal = data.signal.astype(float)
     exact = bgw.TemplateBank(
         mass1=data.mass1, mass2=data.mass2, chirp_mass=data.chirp_mass,
         templates=np.roll(signal, -40, axis=-1) / data.snr[:, None],
         spectra=np.fft.rfft(np.roll(signal, -40, axis=-1) / data.snr[:, None], axis=-1),
-        reference_time=0.75, sample_rate=2048, duration=1.0)
+        reference_time=0.75, sample_rate_hz=2048, duration_s=1.0)
     result = bgw.matched_filter(signal, exact)
     np.testing.assert_array_equal(result.template_index, [0, 1, 2])
     np.testing.assert_array_equal(result.lag, 40)
@@ -111,8 +111,8 @@ def test_reconstruct_with_exact_template_returns_the_signal(cache):
 
 
 def test_detection_beats_the_noise_background(cache, bank):
-    background = bgw.matched_filter(gw.load(n=150, snr=0.0, seed=26).strain, bank).snr
-    foreground = bgw.matched_filter(gw.load(n=150, snr=10.0, seed=27).strain, bank).snr
+    background = bgw.matched_filter(gw.load(n=150, snr_range=(0.0, 0.0), seed=26).strain, bank).snr
+    foreground = bgw.matched_filter(gw.load(n=150, snr_range=(10.0, 10.0), seed=27).strain, bank).snr
     threshold = background.max()
     assert 3.5 < np.median(background) < 6.0  # max of ~10^5 correlated chi_2 trials
     assert np.mean(foreground > threshold) > 0.9
@@ -124,7 +124,7 @@ def test_detection_beats_the_noise_background(cache, bank):
 def test_wiener_filter_improves_overlap_with_clean_signal(cache):
     train = gw.load(n=1000, seed=28)
     test = gw.load(n=200, seed=29)
-    wiener = bgw.WienerFilter.fit(train.signal, train.sample_rate)
+    wiener = bgw.WienerFilter.fit(train.signal, train.sample_rate_hz)
     assert np.all((wiener.gain >= 0) & (wiener.gain < 1))
     assert np.all(wiener.gain[:20] == 0)  # below 20 Hz
     denoised = wiener(test.strain)

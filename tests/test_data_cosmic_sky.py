@@ -21,17 +21,17 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_load_is_deterministic_and_seeded(cache, tmp_path_factory, monkeypatch):
-    first = sky.load(n_sets=40, n_rays=60, seed=3)
+    first = sky.load(n=40, n_rays=60, seed=3)
     monkeypatch.setenv("DLPHYS_DATA", str(tmp_path_factory.mktemp("other")))
-    second = sky.load(n_sets=40, n_rays=60, seed=3)  # regenerated in an empty cache
+    second = sky.load(n=40, n_rays=60, seed=3)  # regenerated in an empty cache
     for field in ("directions", "energy_eev", "is_signal_set", "from_source", "source_index",
                   "source_directions"):
         np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
-    assert not np.array_equal(first.directions, sky.load(n_sets=40, n_rays=60, seed=4).directions)
+    assert not np.array_equal(first.directions, sky.load(n=40, n_rays=60, seed=4).directions)
 
 
 def test_fields_shapes_and_labels(cache):
-    data = sky.load(n_sets=200, n_rays=100, signal_fraction=0.2, n_sources=2, seed=1)
+    data = sky.load(n=200, n_rays=100, signal_fraction=0.2, n_sources=2, seed=1)
     assert len(data) == 200
     assert data.directions.shape == (200, 100, 3) and data.directions.dtype == np.float32
     assert data.energy_eev.shape == (200, 100) and data.energy_eev.dtype == np.float32
@@ -55,18 +55,19 @@ def test_fields_shapes_and_labels(cache):
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        (dict(n_sets=1), "n_sets"),
+        (dict(n=1), "n"),
         (dict(n_rays=1), "n_rays"),
         (dict(n_rays=2.5), "n_rays"),
         (dict(signal_fraction=1.5), "signal_fraction"),
         (dict(signal_fraction=float("nan")), "signal_fraction"),
         (dict(n_sources=0), "n_sources"),
         (dict(charge=0), "charge"),
-        (dict(min_energy_eev=0.0), "min_energy_eev"),
+        (dict(energy_range_eev=(0.0, 300.0)), "energy_range_eev"),
         (dict(spectral_index=1.0), "spectral_index"),
-        (dict(max_energy_eev=40.0), "max_energy_eev"),
+        (dict(energy_range_eev=(40.0, 40.0)), "energy_range_eev"),
+        (dict(energy_range_eev=(2000.0, 5000.0)), "energy_range_eev"),
         (dict(seed=-2), "seed"),
-        (dict(n_sets=200_000, n_rays=1000), "n_sets \\* n_rays"),
+        (dict(n=200_000, n_rays=1000), "n \\* n_rays"),
     ],
 )
 def test_bad_arguments_raise_and_write_nothing(cache, kwargs, name):
@@ -79,7 +80,7 @@ def test_bad_arguments_raise_and_write_nothing(cache, kwargs, name):
 
 
 def test_background_is_isotropic(cache):
-    data = sky.load(n_sets=100, n_rays=500, signal_fraction=0.0, seed=2)
+    data = sky.load(n=100, n_rays=500, signal_fraction=0.0, seed=2)
     u = data.directions.reshape(-1, 3).astype(float)
     n = len(u)
     # the mean vector of isotropic unit vectors vanishes; each component has variance 1/3
@@ -93,7 +94,7 @@ def test_background_is_isotropic(cache):
 
 
 def test_energies_follow_the_power_law(cache):
-    data = sky.load(n_sets=100, n_rays=500, spectral_index=3.0, seed=5)
+    data = sky.load(n=100, n_rays=500, spectral_index=3.0, seed=5)
     energy = data.energy_eev.ravel().astype(float)
     assert energy.min() >= 40.0 * (1 - 1e-6) and energy.max() <= 300.0 * (1 + 1e-6)
     cdf = lambda e: sky.energy_cdf(e, 40.0, 3.0, 300.0)  # noqa: E731
@@ -102,12 +103,12 @@ def test_energies_follow_the_power_law(cache):
     above = (80.0**-2 - 300.0**-2) / (40.0**-2 - 300.0**-2)
     assert (energy > 80).mean() == pytest.approx(above, abs=0.01)
     # without the upper end: maximum-likelihood index 1 + n / sum ln(E / E_min)
-    steep = sky.load(n_sets=100, n_rays=500, spectral_index=4.0, max_energy_eev=10_000.0,
+    steep = sky.load(n=100, n_rays=500, spectral_index=4.0, energy_range_eev=(40.0, 10_000.0),
                      seed=5).energy_eev.ravel().astype(float)
     gamma = 1 + len(steep) / np.log(steep / 40.0).sum()
     assert gamma == pytest.approx(4.0, abs=4 * 3 / np.sqrt(len(steep)))
     # source rays have the same spectrum as the background
-    src = sky.load(n_sets=400, n_rays=500, signal_fraction=0.5, seed=6)
+    src = sky.load(n=400, n_rays=500, signal_fraction=0.5, seed=6)
     assert stats.ks_2samp(src.energy_eev[src.from_source],
                           src.energy_eev[~src.from_source]).pvalue > 1e-3
 
@@ -126,7 +127,7 @@ def test_coherent_deflection_is_exactly_z_over_e():
 
 
 def test_deflection_of_source_rays_scales_as_one_over_energy(cache):
-    data = sky.load(n_sets=400, n_rays=200, signal_fraction=0.25, seed=7)
+    data = sky.load(n=400, n_rays=200, signal_fraction=0.25, seed=7)
     sel = data.from_source
     sets, rays = np.nonzero(sel)
     source = data.source_directions[sets, data.source_index[sets, rays]]
@@ -144,7 +145,7 @@ def test_deflection_of_source_rays_scales_as_one_over_energy(cache):
 
 
 def test_pair_counts_of_isotropic_skies_match_expectation(cache):
-    data = sky.load(n_sets=300, n_rays=500, signal_fraction=0.0, seed=8)
+    data = sky.load(n=300, n_rays=500, signal_fraction=0.0, seed=8)
     counts = baseline.pair_counts(data.directions, data.energy_eev, [5.0, 10.0], 40.0)[:, 0]
     for j, angle in enumerate([5.0, 10.0]):
         expected = baseline.expected_isotropic_pairs(500, angle)
@@ -157,14 +158,14 @@ def test_pair_counts_of_isotropic_skies_match_expectation(cache):
 
 
 def test_baseline_detects_sources_and_not_isotropy(cache):
-    train = sky.load(n_sets=400, seed=11)
+    train = sky.load(n=400, seed=11)
     statistic = baseline.fit_pair_count(train.directions, train.energy_eev, train.is_signal_set)
     assert 2.0 <= statistic.max_angle_deg <= 30.0
-    test = sky.load(n_sets=600, seed=12)
+    test = sky.load(n=600, seed=12)
     auc = roc_auc(test.is_signal_set, statistic.score(test.directions, test.energy_eev))
     assert 0.65 < auc < 0.92
     # without sources both halves are isotropic: no separation (AUC error about 0.024)
-    null = sky.load(n_sets=600, signal_fraction=0.0, seed=13)
+    null = sky.load(n=600, signal_fraction=0.0, seed=13)
     fixed = baseline.PairCountStatistic(max_angle_deg=10.0, min_energy_eev=40.0)
     null_auc = roc_auc(null.is_signal_set, fixed.score(null.directions, null.energy_eev))
     assert null_auc == pytest.approx(0.5, abs=0.09)

@@ -37,7 +37,7 @@ def test_load_is_deterministic_and_seeded(cache, tmp_path_factory, monkeypatch):
 
 
 def test_fields_shapes_and_units(cache):
-    data = speckle.load(n=30, size=32, photons_per_pixel=4.0, seed=1)
+    data = speckle.load(n=30, size_px=32, photons_per_pixel=4.0, seed=1)
     assert len(data) == 30
     for field in ("clean", "noisy"):
         assert getattr(data, field).shape == (30, 32, 32)
@@ -57,12 +57,12 @@ def test_fields_shapes_and_units(cache):
     "kwargs, name",
     [
         (dict(n=0), "n"),
-        (dict(size=8), "size"),
-        (dict(size=64.0), "size"),
+        (dict(size_px=8), "size_px"),
+        (dict(size_px=64.0), "size_px"),
         (dict(photons_per_pixel=0.0), "photons_per_pixel"),
         (dict(photons_per_pixel=1e5), "photons_per_pixel"),
         (dict(seed=-1), "seed"),
-        (dict(n=100_000, size=256), "n \\* size"),
+        (dict(n=100_000, size_px=256), "n \\* size_px"),
     ],
 )
 def test_bad_arguments_raise_and_write_nothing(cache, kwargs, name):

@@ -39,6 +39,30 @@ def check_float(
     return value
 
 
+def check_range(name: str, value, low: float, high: float) -> tuple[float, float]:
+    """``value`` as a pair ``(lo, hi)`` with ``low <= lo <= hi <= high``.
+
+    Every interval argument of the simulators is spelled this way: one
+    ``<quantity>_range_<unit>`` pair; ``lo == hi`` gives a fixed value.
+    """
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a pair (low, high), got {value!r}")
+    try:
+        first, second = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair (low, high), got {value!r}") from None
+    first = check_float(f"{name}[0]", first, low, high)
+    second = check_float(f"{name}[1]", second, first, high)
+    return first, second
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` must be True or False (NumPy booleans allowed)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_seed(seed) -> int:
     """A seed is a non-negative integer."""
     return check_int("seed", seed, 0)

@@ -76,7 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cache import cached
-from ._validate import check_float, check_int, check_seed
+from ._validate import check_bool, check_float, check_int, check_range, check_seed
 
 VERSION = 1
 
@@ -338,10 +338,7 @@ def load(
     """
     n = check_int("n", n, 1, 2_000_000)
     seed = check_seed(seed)
-    if len(log10_energy_range) != 2:
-        raise ValueError(f"log10_energy_range must be (low, high), got {log10_energy_range!r}")
-    e_low = check_float("log10_energy_range[0]", log10_energy_range[0], 17.5, 20.5)
-    e_high = check_float("log10_energy_range[1]", log10_energy_range[1], e_low, 20.5)
+    e_low, e_high = check_range("log10_energy_range", log10_energy_range, 17.5, 20.5)
     zenith_max_deg = check_float("zenith_max_deg", zenith_max_deg, 1.0, 65.0)
     try:
         masses = tuple(masses)
@@ -352,9 +349,7 @@ def load(
     masses = tuple(check_int(f"masses[{i}]", a, *MASS_RANGE) for i, a in enumerate(masses))
     if len(set(masses)) != len(masses):
         raise ValueError(f"masses must not repeat a mass number, got {masses!r}")
-    if not isinstance(noise_free, (bool, np.bool_)):
-        raise ValueError(f"noise_free must be True or False, got {noise_free!r}")
-    noise_free = bool(noise_free)
+    noise_free = check_bool("noise_free", noise_free)
     signal_scale_vem = check_float("signal_scale_vem", signal_scale_vem, 1.0, 10_000.0)
     params = dict(n=n, seed=seed, log10_energy_range=(e_low, e_high),
                   zenith_max_deg=zenith_max_deg, masses=masses, noise_free=noise_free,

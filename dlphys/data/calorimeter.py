@@ -57,7 +57,7 @@ from scipy.special import gammainc
 from threadpoolctl import threadpool_limits
 
 from ._cache import cached
-from ._validate import check_choice, check_float, check_int, check_seed
+from ._validate import check_choice, check_float, check_int, check_range, check_seed
 
 VERSION = 1
 
@@ -533,10 +533,7 @@ def load(
     """
     n = check_int("n", n, 1, 1_000_000)
     particle = check_choice("particle", particle, ("both", "electron", "pion"))
-    if not isinstance(energy_range_gev, (tuple, list)) or len(energy_range_gev) != 2:
-        raise ValueError(f"energy_range_gev must be (low, high), got {energy_range_gev!r}")
-    low = check_float("energy_range_gev[0]", energy_range_gev[0], 1.0, 500.0)
-    high = check_float("energy_range_gev[1]", energy_range_gev[1], low, 500.0)
+    low, high = check_range("energy_range_gev", energy_range_gev, 1.0, 500.0)
     seed = check_seed(seed)
     params = dict(n=n, particle=particle, energy_range_gev=(low, high), seed=seed)
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._cache import cached
-from ._validate import check_float, check_int, check_seed
+from ._validate import check_float, check_int, check_range, check_seed
 
 VERSION = 1
 
@@ -149,48 +149,49 @@ def deflect(source, coherent_axis, energy_eev, charge, coherent_deg_eev=COHERENT
 
 
 def load(
-    n_sets: int = 20_000,
-    n_rays: int = 500,
+    n: int = 20_000,
     *,
+    n_rays: int = 500,
     signal_fraction: float = 0.04,
     n_sources: int = 3,
     charge: int = 6,
-    min_energy_eev: float = 40.0,
-    max_energy_eev: float = 300.0,
+    energy_range_eev: tuple[float, float] = (40.0, 300.0),
     spectral_index: float = 3.0,
     seed: int = 0,
 ) -> CosmicSkyData:
-    """Simulate ``n_sets`` skies of ``n_rays`` cosmic rays; half of them with sources.
+    """Simulate ``n`` skies of ``n_rays`` cosmic rays; half of them with sources.
 
     Args:
-        n_sets: number of sky maps (2 to 1 million); the first ``n_sets // 2`` drawn
+        n: number of sky maps (2 to 1 million); the first ``n // 2`` drawn
             labels are signal, then the order is shuffled.
         n_rays: cosmic rays per sky (2 to 10 000).
         signal_fraction: expected fraction of the rays of a signal sky that come
             from the sources (0 to 1); the number per sky is binomial.
         n_sources: sources per signal sky (1 to 100); each source ray picks one at random.
         charge: charge number Z of the source nuclei (1 to 26).
-        min_energy_eev: energy threshold in EeV (1 to 1000).
-        max_energy_eev: upper end of the spectrum in EeV (above ``min_energy_eev``,
-            at most 10 000), standing for the observed flux suppression.
+        energy_range_eev: (threshold, upper end) of the spectrum in EeV; the threshold
+            in [1, 1000], the upper end above it and at most 10 000, standing for the
+            observed flux suppression.
         spectral_index: gamma of dN/dE ~ E^-gamma (1.5 to 6).
         seed: seed of the random generator.
     """
-    n_sets = check_int("n_sets", n_sets, 2, 1_000_000)
+    n_sets = check_int("n", n, 2, 1_000_000)
     n_rays = check_int("n_rays", n_rays, 2, 10_000)
     if n_sets * n_rays > 50_000_000:
-        raise ValueError(f"n_sets * n_rays must be <= 5e7, got {n_sets * n_rays}")
+        raise ValueError(f"n * n_rays must be <= 5e7, got {n_sets * n_rays}")
     signal_fraction = check_float("signal_fraction", signal_fraction, 0.0, 1.0)
     n_sources = check_int("n_sources", n_sources, 1, 100)
     charge = check_int("charge", charge, 1, 26)
-    min_energy_eev = check_float("min_energy_eev", min_energy_eev, 1.0, 1000.0)
-    max_energy_eev = check_float("max_energy_eev", max_energy_eev, min_energy_eev, 10_000.0,
-                                 low_open=True)
+    min_energy_eev, max_energy_eev = check_range("energy_range_eev", energy_range_eev,
+                                                 1.0, 10_000.0)
+    if min_energy_eev > 1000.0 or max_energy_eev <= min_energy_eev:
+        raise ValueError(f"energy_range_eev must have a threshold in [1, 1000] below its upper "
+                         f"end, got {energy_range_eev!r}")
     spectral_index = check_float("spectral_index", spectral_index, 1.5, 6.0)
     seed = check_seed(seed)
-    params = dict(n_sets=n_sets, n_rays=n_rays, signal_fraction=signal_fraction,
-                  n_sources=n_sources, charge=charge, min_energy_eev=min_energy_eev,
-                  max_energy_eev=max_energy_eev, spectral_index=spectral_index, seed=seed)
+    params = dict(n=n_sets, n_rays=n_rays, signal_fraction=signal_fraction,
+                  n_sources=n_sources, charge=charge,
+                  energy_range_eev=(min_energy_eev, max_energy_eev), spectral_index=spectral_index, seed=seed)
 
     def generate():
         rng = np.random.default_rng(seed)

@@ -72,7 +72,7 @@ import numpy as np
 
 from .. import progress
 from ._cache import cached
-from ._validate import check_float, check_int, check_seed
+from ._validate import check_float, check_int, check_range, check_seed
 
 VERSION = 1
 
@@ -84,7 +84,7 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 MEGAPARSEC_M = 3.0856775814913673e22
 #: the analytic Advanced LIGO spectrum is cut off below this frequency (Hz)
 LOW_FREQUENCY_CUTOFF_HZ = 20.0
-#: coalescence times are uniform in [duration - 0.35 s, duration - 0.05 s]
+#: coalescence times are uniform in [duration_s - 0.35 s, duration_s - 0.05 s]
 COALESCENCE_BEFORE_END_S = (0.35, 0.05)
 #: length of the sine-squared ramp at the start of every signal, s
 START_TAPER_S = 0.1
@@ -101,7 +101,7 @@ _CHUNK = 500  # segments generated at a time (fixed, so results never depend on 
 class GWData:
     """Whitened detector segments with one binary-black-hole injection each.
 
-    ``n`` segments of ``T = duration * sample_rate`` samples.
+    ``n`` segments of ``T = duration_s * sample_rate_hz`` samples.
 
     Attributes:
         strain: whitened noisy strain, float32 ``(n, T)``; whitened noise plus
@@ -118,8 +118,8 @@ class GWData:
             inspiral, radians in [0, 2 pi), ``(n,)``.
         distance_mpc: distance in megaparsecs at which an optimally oriented
             source has this SNR in the design noise, ``(n,)`` (inf for SNR 0).
-        sample_rate: samples per second (Hz).
-        duration: segment length in seconds.
+        sample_rate_hz: samples per second (Hz).
+        duration_s: segment length in seconds.
     """
 
     strain: np.ndarray
@@ -131,8 +131,8 @@ class GWData:
     coalescence_time: np.ndarray
     coalescence_phase_rad: np.ndarray
     distance_mpc: np.ndarray
-    sample_rate: int
-    duration: float
+    sample_rate_hz: int
+    duration_s: float
 
     def __len__(self) -> int:
         return len(self.snr)
@@ -140,7 +140,7 @@ class GWData:
     @property
     def time(self) -> np.ndarray:
         """Sample times in seconds from the segment start, ``(T,)``."""
-        return np.arange(self.strain.shape[-1]) / self.sample_rate
+        return np.arange(self.strain.shape[-1]) / self.sample_rate_hz
 
 
 # ------------------------------------------------------------------ physics
@@ -218,12 +218,12 @@ def ringdown(mass1, mass2) -> tuple[np.ndarray, np.ndarray]:
     return frequency, quality / (np.pi * frequency)
 
 
-def _window(n_samples: int, sample_rate: float, start_s) -> np.ndarray:
+def _window(n_samples: int, sample_rate_hz: float, start_s) -> np.ndarray:
     """Sine-squared ramp from ``start_s`` over START_TAPER_S, and the end taper; (k, T)."""
-    t = np.arange(n_samples) / sample_rate
+    t = np.arange(n_samples) / sample_rate_hz
     start_s = np.atleast_1d(np.asarray(start_s, dtype=float))[:, None]
     ramp = np.clip((t - start_s) / START_TAPER_S, 0.0, 1.0)
-    end = np.clip((n_samples / sample_rate - t) / END_TAPER_S, 0.0, 1.0)
+    end = np.clip((n_samples / sample_rate_hz - t) / END_TAPER_S, 0.0, 1.0)
     return np.sin(0.5 * np.pi * ramp) ** 2 * np.sin(0.5 * np.pi * end) ** 2
 
 
@@ -233,15 +233,15 @@ def chirp_strain(
     coalescence_time,
     coalescence_phase=0.0,
     *,
-    duration: float = 1.0,
-    sample_rate: int = 2048,
+    duration_s: float = 1.0,
+    sample_rate_hz: int = 2048,
     distance_mpc=1.0,
     start_time=0.0,
 ) -> np.ndarray:
     """Strain of an optimally oriented binary black hole, float64 ``(n, T)``.
 
     The inspiral-merger-ringdown model of the module docstring, sampled at
-    ``t = k / sample_rate`` for ``k < duration * sample_rate``, with the sine-squared
+    ``t = k / sample_rate_hz`` for ``k < duration_s * sample_rate_hz``, with the sine-squared
     ramp starting at ``start_time`` seconds (zero before) and the end taper.
     Masses in solar masses, ``coalescence_time`` in seconds from the segment start,
     ``coalescence_phase`` (:math:`\\Phi_c`) in radians; all broadcast to ``(n,)``.
@@ -250,8 +250,8 @@ def chirp_strain(
         *(np.atleast_1d(np.asarray(v, dtype=float))
           for v in (mass1, mass2, coalescence_time, coalescence_phase, distance_mpc,
                     start_time)))
-    n_samples = int(round(duration * sample_rate))
-    t = np.arange(n_samples) / sample_rate
+    n_samples = int(round(duration_s * sample_rate_hz))
+    t = np.arange(n_samples) / sample_rate_hz
     mc_s = chirp_mass(m1, m2) * SOLAR_MASS_S
     f_isco = isco_frequency(m1 + m2)
     f_ring, tau_ring = ringdown(m1, m2)
@@ -291,32 +291,32 @@ def chirp_strain(
     amplitude = np.where(
         ring, PEAK_TO_ISCO_AMPLITUDE * amp0 / np.cosh(np.minimum(after / tau_ring[col], 700.0)),
         amplitude)
-    return amplitude * np.cos(phase) * _window(n_samples, sample_rate, start)
+    return amplitude * np.cos(phase) * _window(n_samples, sample_rate_hz, start)
 
 
 # ------------------------------------------------------------------ noise and whitening
 
 
-def _band(n_samples: int, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+def _band(n_samples: int, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """rfft frequencies and the mask of the whitening band 20 Hz <= f < f_s / 2."""
-    freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate)
-    return freq, (freq >= LOW_FREQUENCY_CUTOFF_HZ) & (freq < 0.5 * sample_rate)
+    freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate_hz)
+    return freq, (freq >= LOW_FREQUENCY_CUTOFF_HZ) & (freq < 0.5 * sample_rate_hz)
 
 
-def _whitening_factor(n_samples: int, sample_rate: float) -> np.ndarray:
+def _whitening_factor(n_samples: int, sample_rate_hz: float) -> np.ndarray:
     """Per-rfft-bin factor 1 / sqrt(S_h f_s / 2) inside the band, 0 outside."""
-    freq, band = _band(n_samples, sample_rate)
+    freq, band = _band(n_samples, sample_rate_hz)
     factor = np.zeros_like(freq)
-    factor[band] = 1.0 / np.sqrt(aligo_psd(freq[band]) * sample_rate / 2.0)
+    factor[band] = 1.0 / np.sqrt(aligo_psd(freq[band]) * sample_rate_hz / 2.0)
     return factor
 
 
 def _noise_spectrum(rng: np.random.Generator, n_segments: int, n_samples: int,
-                    sample_rate: float) -> np.ndarray:
+                    sample_rate_hz: float) -> np.ndarray:
     """rfft of coloured noise: E|X_k|^2 = S_h f_s N / 2, S_h(f < 20 Hz) := S_h(20 Hz)."""
-    freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate)
+    freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate_hz)
     psd = aligo_psd(np.maximum(freq, LOW_FREQUENCY_CUTOFF_HZ))
-    sigma = np.sqrt(psd * sample_rate * n_samples / 4.0)  # per real / imaginary part
+    sigma = np.sqrt(psd * sample_rate_hz * n_samples / 4.0)  # per real / imaginary part
     sigma[0] = 0.0
     draws = rng.standard_normal((n_segments, len(freq), 2))
     spectrum = sigma * (draws[..., 0] + 1j * draws[..., 1])
@@ -325,21 +325,21 @@ def _noise_spectrum(rng: np.random.Generator, n_segments: int, n_samples: int,
     return spectrum
 
 
-def _check_segment(duration, sample_rate) -> tuple[float, int, int]:
-    sample_rate = check_int("sample_rate", sample_rate, 512, 16384)
-    duration = check_float("duration", duration, 0.5, 64.0)
-    n_samples = duration * sample_rate
+def _check_segment(duration_s, sample_rate_hz) -> tuple[float, int, int]:
+    sample_rate_hz = check_int("sample_rate_hz", sample_rate_hz, 512, 16384)
+    duration_s = check_float("duration_s", duration_s, 0.5, 64.0)
+    n_samples = duration_s * sample_rate_hz
     if abs(n_samples - round(n_samples)) > 1e-6:
-        raise ValueError(f"duration * sample_rate must be a whole number of samples, "
-                         f"got duration={duration} at sample_rate={sample_rate}")
-    return duration, sample_rate, int(round(n_samples))
+        raise ValueError(f"duration_s * sample_rate_hz must be a whole number of samples, "
+                         f"got duration_s={duration_s} at sample_rate_hz={sample_rate_hz}")
+    return duration_s, sample_rate_hz, int(round(n_samples))
 
 
 def noise(
     n_segments: int = 1,
     *,
-    duration: float = 1.0,
-    sample_rate: int = 2048,
+    duration_s: float = 1.0,
+    sample_rate_hz: int = 2048,
     seed: int = 0,
 ) -> np.ndarray:
     """Coloured (not whitened) Gaussian detector noise in strain units, float64 ``(n, T)``.
@@ -349,21 +349,21 @@ def noise(
 
     Args:
         n_segments: number of segments.
-        duration: segment length in seconds (0.5 to 64).
-        sample_rate: samples per second (512 to 16384).
+        duration_s: segment length in seconds (0.5 to 64).
+        sample_rate_hz: samples per second (512 to 16384).
         seed: seed of the random generator.
     """
     n_segments = check_int("n_segments", n_segments, 1, 1_000_000)
-    duration, sample_rate, n_samples = _check_segment(duration, sample_rate)
+    duration_s, sample_rate_hz, n_samples = _check_segment(duration_s, sample_rate_hz)
     if n_segments * n_samples > _MAX_SAMPLES:
-        raise ValueError(f"n_segments * duration * sample_rate must be <= {_MAX_SAMPLES}")
+        raise ValueError(f"n_segments * duration_s * sample_rate_hz must be <= {_MAX_SAMPLES}")
     seed = check_seed(seed)
     rng = np.random.default_rng(seed)
-    return np.fft.irfft(_noise_spectrum(rng, n_segments, n_samples, sample_rate),
+    return np.fft.irfft(_noise_spectrum(rng, n_segments, n_samples, sample_rate_hz),
                         n=n_samples, axis=-1)
 
 
-def whiten(strain, sample_rate: int) -> np.ndarray:
+def whiten(strain, sample_rate_hz: int) -> np.ndarray:
     """Whiten strain ``(..., T)`` with the analytic PSD; band 20 Hz <= f < f_s/2.
 
     Each rfft bin is divided by :math:`\\sqrt{S_h(f) f_s / 2}` and bins outside the
@@ -374,14 +374,14 @@ def whiten(strain, sample_rate: int) -> np.ndarray:
     float64 otherwise.
     """
     strain = np.asarray(strain)
-    sample_rate = check_float("sample_rate", sample_rate, 0.0, low_open=True)
+    sample_rate_hz = check_float("sample_rate_hz", sample_rate_hz, 0.0, low_open=True)
     n_samples = strain.shape[-1]
-    factor = _whitening_factor(n_samples, sample_rate)
+    factor = _whitening_factor(n_samples, sample_rate_hz)
     out = np.fft.irfft(np.fft.rfft(strain, axis=-1) * factor, n=n_samples, axis=-1)
     return out.astype(np.float32) if strain.dtype == np.float32 else out
 
 
-def optimal_snr(strain, sample_rate: int) -> np.ndarray:
+def optimal_snr(strain, sample_rate_hz: int) -> np.ndarray:
     """Optimal SNR :math:`\\sqrt{4 \\int |\\tilde h|^2 / S_h\\, df}` of clean strain ``(..., T)``.
 
     The discrete sum over the band 20 Hz <= f < f_s/2, with
@@ -389,68 +389,55 @@ def optimal_snr(strain, sample_rate: int) -> np.ndarray:
     of :func:`whiten` ``(strain)``.
     """
     strain = np.asarray(strain, dtype=float)
-    sample_rate = check_float("sample_rate", sample_rate, 0.0, low_open=True)
+    sample_rate_hz = check_float("sample_rate_hz", sample_rate_hz, 0.0, low_open=True)
     n_samples = strain.shape[-1]
-    freq, band = _band(n_samples, sample_rate)
+    freq, band = _band(n_samples, sample_rate_hz)
     spectrum = np.fft.rfft(strain, axis=-1)[..., band]
     return np.sqrt(4.0 * np.sum(np.abs(spectrum) ** 2 / aligo_psd(freq[band]), axis=-1)
-                   / (sample_rate * n_samples))
+                   / (sample_rate_hz * n_samples))
 
 
 # ------------------------------------------------------------------ the data set
 
 
-def _check_pair(name: str, value, low: float, high: float) -> tuple[float, float]:
-    try:
-        first, second = value
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair (low, high), got {value!r}") from None
-    first = check_float(f"{name}[0]", first, low, high)
-    second = check_float(f"{name}[1]", second, first, high)
-    return first, second
-
-
 def load(
     n: int = 10_000,
     *,
-    duration: float = 1.0,
-    sample_rate: int = 2048,
-    snr=(8.0, 20.0),
-    mass_range: tuple[float, float] = (10.0, 50.0),
+    duration_s: float = 1.0,
+    sample_rate_hz: int = 2048,
+    snr_range: tuple[float, float] = (8.0, 20.0),
+    mass_range_msun: tuple[float, float] = (10.0, 50.0),
     seed: int = 0,
 ) -> GWData:
     """Simulate ``n`` whitened segments, each with one binary-black-hole injection.
 
     Args:
-        n: number of segments (1 to 1 million, and n * duration * sample_rate
+        n: number of segments (1 to 1 million, and n * duration_s * sample_rate_hz
             at most 2.5e8).
-        duration: segment length in seconds (0.5 to 64).
-        sample_rate: samples per second (512 to 16384); the ringdown of the lightest
+        duration_s: segment length in seconds (0.5 to 64).
+        sample_rate_hz: samples per second (512 to 16384); the ringdown of the lightest
             binary must lie below 0.9 times the Nyquist frequency.
-        snr: optimal SNR of the injections, a number (all equal) or a pair
-            ``(low, high)`` for a uniform distribution (0 to 1000; 0 gives pure noise).
-        mass_range: component masses are uniform in this interval, solar masses
+        snr_range: the optimal SNR of the injections is uniform in ``(low, high)``
+            (0 to 1000); ``(10, 10)`` gives all the same SNR, ``(0, 0)`` pure noise.
+        mass_range_msun: component masses are uniform in this interval, solar masses
             (2 to 100).
         seed: seed of the random generator.
     """
     n = check_int("n", n, 1, 1_000_000)
-    duration, sample_rate, n_samples = _check_segment(duration, sample_rate)
+    duration_s, sample_rate_hz, n_samples = _check_segment(duration_s, sample_rate_hz)
     if n * n_samples > _MAX_SAMPLES:
-        raise ValueError(f"n * duration * sample_rate must be <= {_MAX_SAMPLES}, "
+        raise ValueError(f"n * duration_s * sample_rate_hz must be <= {_MAX_SAMPLES}, "
                          f"got {n * n_samples}")
-    if isinstance(snr, (tuple, list)):
-        snr_range = _check_pair("snr", snr, 0.0, 1000.0)
-    else:
-        value = check_float("snr", snr, 0.0, 1000.0)
-        snr_range = (value, value)
-    mass_range = _check_pair("mass_range", mass_range, 2.0, 100.0)
+    snr_range = check_range("snr_range", snr_range, 0.0, 1000.0)
+    mass_range = check_range("mass_range_msun", mass_range_msun, 2.0, 100.0)
     f_ring_max = float(ringdown(mass_range[0], mass_range[0])[0])
-    if f_ring_max > 0.45 * sample_rate:
-        raise ValueError(f"sample_rate={sample_rate} Hz is too low for mass_range={mass_range}:"
+    if f_ring_max > 0.45 * sample_rate_hz:
+        raise ValueError(f"sample_rate_hz={sample_rate_hz} is too low for "
+                         f"mass_range_msun={mass_range}:"
                          f" the ringdown at {f_ring_max:.0f} Hz must lie below 0.9 x Nyquist")
     seed = check_seed(seed)
-    params = dict(n=n, duration=duration, sample_rate=sample_rate, snr=snr_range,
-                  mass_range=mass_range, seed=seed)
+    params = dict(n=n, duration_s=duration_s, sample_rate_hz=sample_rate_hz, snr_range=snr_range,
+                  mass_range_msun=mass_range, seed=seed)
 
     def generate():
         param_rng, noise_rng = (np.random.default_rng(s)
@@ -458,22 +445,22 @@ def load(
         masses = param_rng.uniform(*mass_range, size=(n, 2))
         mass1, mass2 = masses.max(axis=1), masses.min(axis=1)
         late, early = COALESCENCE_BEFORE_END_S
-        t_c = param_rng.uniform(duration - late, duration - early, n)
+        t_c = param_rng.uniform(duration_s - late, duration_s - early, n)
         phase_c = param_rng.uniform(0.0, 2.0 * np.pi, n)
         target = param_rng.uniform(*snr_range, n)
-        factor = _whitening_factor(n_samples, sample_rate)
+        factor = _whitening_factor(n_samples, sample_rate_hz)
         strain = np.empty((n, n_samples), dtype=np.float32)
         signal = np.empty((n, n_samples), dtype=np.float32)
         snr_at_1mpc = np.empty(n)
         for start in progress(range(0, n, _CHUNK), desc="gw segments"):
             part = slice(start, min(start + _CHUNK, n))
             h = chirp_strain(mass1[part], mass2[part], t_c[part], phase_c[part],
-                             duration=duration, sample_rate=sample_rate)
+                             duration_s=duration_s, sample_rate_hz=sample_rate_hz)
             white_h = np.fft.rfft(h, axis=-1) * factor
             norm = np.sqrt(2.0 / n_samples * np.sum(np.abs(white_h) ** 2, axis=-1))
             snr_at_1mpc[part] = norm
             white_h *= (target[part] / norm)[:, None]
-            white_n = _noise_spectrum(noise_rng, len(h), n_samples, sample_rate) * factor
+            white_n = _noise_spectrum(noise_rng, len(h), n_samples, sample_rate_hz) * factor
             signal[part] = np.fft.irfft(white_h, n=n_samples, axis=-1)
             strain[part] = np.fft.irfft(white_h + white_n, n=n_samples, axis=-1)
         with np.errstate(divide="ignore"):
@@ -483,4 +470,4 @@ def load(
                     coalescence_phase_rad=phase_c, distance_mpc=distance)
 
     arrays = cached("gw", VERSION, params, generate)
-    return GWData(**arrays, sample_rate=sample_rate, duration=duration)
+    return GWData(**arrays, sample_rate_hz=sample_rate_hz, duration_s=duration_s)

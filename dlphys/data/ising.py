@@ -126,6 +126,32 @@ class IsingData:
         return magnetization(self.spins)
 
 
+def split_by_chain(data: IsingData, *, fractions=(0.6, 0.15), seed: int = 0):
+    """Indices ``(train, validation, test)`` that keep every Markov chain in one set.
+
+    Configurations of one chain are correlated; splitting them at random between
+    the sets would let a network be tested on near-copies of its training data.
+    At every temperature the chains are shuffled (generator seeded with ``seed``)
+    and ``fractions[0]`` of them go to training, ``fractions[1]`` to validation,
+    the rest to the test set.  Each returned array is sorted.
+    """
+    if not isinstance(data, IsingData):
+        raise ValueError(f"data must be an IsingData from ising.load(), got {type(data).__name__}")
+    train_fraction, val_fraction = (check_float(f"fractions[{i}]", f, 0.0, 1.0)
+                                    for i, f in enumerate(fractions))
+    if train_fraction + val_fraction > 1.0:
+        raise ValueError(f"fractions must add up to at most 1, got {tuple(fractions)}")
+    rng = np.random.default_rng(check_seed(seed))
+    parts = ([], [], [])
+    for temperature in np.unique(data.temperature):
+        chains = rng.permutation(np.unique(data.chain[data.temperature == temperature]))
+        n_train = round(train_fraction * len(chains))
+        n_val = round(val_fraction * len(chains))
+        for part, group in zip(parts, np.split(chains, [n_train, n_train + n_val]), strict=True):
+            part.append(np.flatnonzero(np.isin(data.chain, group)))
+    return tuple(np.unique(np.concatenate(part)).astype(np.int64) for part in parts)
+
+
 def energy(spins) -> np.ndarray | float:
     """Total energy :math:`-\\sum_{\\langle ij\\rangle} s_i s_j` of periodic configurations.
 
@@ -317,9 +343,10 @@ def _check_temperatures(temperatures) -> tuple[float, ...]:
 
 
 def load(
+    n_per_temperature: int = 800,
+    *,
     L: int = 32,
     temperatures=DEFAULT_TEMPERATURES,
-    n_per_temperature: int = 800,
     seed: int = 0,
 ) -> IsingData:
     """Equilibrium Ising configurations at each of ``temperatures``.
@@ -328,9 +355,9 @@ def load(
     lattice, is the data set of the phase-classification chapter.
 
     Args:
-        L: linear lattice size (2 to 128).
-        temperatures: sequence of temperatures in units of J/k_B, each in [0.1, 100].
         n_per_temperature: configurations per temperature (1 to 1 000 000).
+        L: linear lattice size in lattice spacings (2 to 128).
+        temperatures: sequence of temperatures in units of J/k_B, each in [0.1, 100].
         seed: seed of the random generator.
     """
     L = check_int("L", L, 2, 128)

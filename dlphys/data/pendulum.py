@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import ellipk
 
 from ._cache import cached
-from ._validate import check_float, check_int, check_seed
+from ._validate import check_float, check_int, check_range, check_seed
 
 VERSION = 1
 STANDARD_GRAVITY = 9.80665  # m s^-2
@@ -80,10 +80,7 @@ def load(
     n = check_int("n", n, 1, 10_000_000)
     noise_s = check_float("noise_s", noise_s, 0.0, 1.0)
     max_amplitude_deg = check_float("max_amplitude_deg", max_amplitude_deg, 1.0, 175.0)
-    if len(length_range_m) != 2:
-        raise ValueError(f"length_range_m must be (low, high), got {length_range_m!r}")
-    low = check_float("length_range_m[0]", length_range_m[0], 0.01, 100.0)
-    high = check_float("length_range_m[1]", length_range_m[1], low, 100.0)
+    low, high = check_range("length_range_m", length_range_m, 0.01, 100.0)
     g = check_float("g", g, 0.1, 100.0)
     seed = check_seed(seed)
     params = dict(n=n, noise_s=noise_s, max_amplitude_deg=max_amplitude_deg,

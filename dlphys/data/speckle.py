@@ -124,25 +124,26 @@ def _clean_images(rng, n, size, radius, density):
 def load(
     n: int = 10_000,
     *,
-    size: int = 64,
+    size_px: int = 64,
     photons_per_pixel: float = 1.0,
     seed: int = 0,
 ) -> SpeckleData:
-    """Simulate ``n`` speckle patterns of ``size`` x ``size`` pixels.
+    """Simulate ``n`` speckle patterns of ``size_px`` x ``size_px`` detector pixels.
 
     Args:
         n: number of images (1 to 100 000).
-        size: detector side in pixels (16 to 256).
-        photons_per_pixel: mean photon count per pixel (0.01 to 10 000).
+        size_px: detector side in pixels (16 to 256).
+        photons_per_pixel: mean photon count per pixel (0.01 to 100; the counts are
+            stored as uint16).
         seed: seed of the random generator.
     """
     n = check_int("n", n, 1, 100_000)
-    size = check_int("size", size, 16, 256)
+    size = check_int("size_px", size_px, 16, 256)
     if n * size * size > 200_000_000:
-        raise ValueError(f"n * size**2 must be <= 2e8, got {n * size * size}")
+        raise ValueError(f"n * size_px**2 must be <= 2e8, got {n * size * size}")
     photons_per_pixel = check_float("photons_per_pixel", photons_per_pixel, 0.01, 100.0)
     seed = check_seed(seed)
-    params = dict(n=n, size=size, photons_per_pixel=photons_per_pixel, seed=seed)
+    params = dict(n=n, size_px=size, photons_per_pixel=photons_per_pixel, seed=seed)
 
     def generate():
         from .. import progress
