@@ -172,8 +172,8 @@ def template_bank(
         raise ValueError("the template grid has no point inside mass_range_msun; use more points")
     reference = duration_s - TEMPLATE_BEFORE_END_S
     start = gw.COALESCENCE_BEFORE_END_S[0] - TEMPLATE_BEFORE_END_S
-    h = gw.chirp_strain(m1, m2, reference, 0.0, duration_s=duration_s, sample_rate_hz=sample_rate_hz,
-                        start_time=start)
+    h = gw.chirp_strain(m1, m2, reference, 0.0, duration_s=duration_s,
+                        sample_rate_hz=sample_rate_hz, start_time=start)
     white = gw.whiten(h, sample_rate_hz)
     white /= np.linalg.norm(white, axis=-1, keepdims=True)
     return TemplateBank(mass1=m1, mass2=m2, chirp_mass=gw.chirp_mass(m1, m2), templates=white,

@@ -191,7 +191,8 @@ def load(
     seed = check_seed(seed)
     params = dict(n=n_sets, n_rays=n_rays, signal_fraction=signal_fraction,
                   n_sources=n_sources, charge=charge,
-                  energy_range_eev=(min_energy_eev, max_energy_eev), spectral_index=spectral_index, seed=seed)
+                  energy_range_eev=(min_energy_eev, max_energy_eev),
+                  spectral_index=spectral_index, seed=seed)
 
     def generate():
         rng = np.random.default_rng(seed)
