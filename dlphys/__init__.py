@@ -19,9 +19,6 @@ import numpy as np
 __version__ = "0.1.0"
 __all__ = ["fast_mode", "set_seed", "progress"]
 
-# Keep TensorFlow's C++ start-up chatter out of notebooks and the book.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 def fast_mode() -> bool:
     """True when ``DLPHYS_FAST=1``: small data and few epochs, for the test suite.
@@ -37,22 +34,31 @@ def fast_mode() -> bool:
     raise ValueError(f"DLPHYS_FAST must be 0 or 1, got {value!r}")
 
 
-def set_seed(seed: int = 42) -> np.random.Generator:
-    """Seed Python, NumPy and (if it is already imported) Keras; return a NumPy generator.
+def set_seed(seed: int = 42, *, keras: bool = True, torch: bool = False) -> np.random.Generator:
+    """Seed every random generator a chapter uses; return a fresh NumPy generator.
 
-    Call it once at the top of a notebook so that a run is repeatable on one
-    machine.  Keras is only seeded when the caller has imported it, so this
-    function never pays the TensorFlow start-up cost by itself.
+    Seeds Python's ``random`` and NumPy's global generator; with ``keras=True``
+    (the default) also Keras and its backend (TensorFlow or PyTorch) through
+    ``keras.utils.set_random_seed``, importing Keras if needed; with ``torch=True``
+    also PyTorch directly (``torch.manual_seed``), for chapters that use torch
+    without Keras.  NumPy-only chapters pass ``keras=False`` to skip the
+    TensorFlow import.  Call it once at the top of a notebook so that a run is
+    repeatable on one machine.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)  # noqa: NPY002  (legacy global, used by students)
-    import sys
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002  (legacy global, used by students)
+    if keras:
+        import keras as keras_module
 
-    if "keras" in sys.modules:
-        sys.modules["keras"].utils.set_random_seed(int(seed))
-    return np.random.default_rng(int(seed))
+        keras_module.utils.set_random_seed(seed)
+    if torch:
+        import torch as torch_module
+
+        torch_module.manual_seed(seed)
+    return np.random.default_rng(seed)
 
 
 def progress(iterable=None, *, total=None, desc=None, **kwargs):

@@ -7,6 +7,7 @@ any framework.
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 
 def _pair(prediction, truth) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +76,13 @@ def opening_angle_deg(u, v) -> np.ndarray:
 
 
 def angular_resolution_deg(direction_pred, direction_true, quantile: float = 0.68) -> float:
-    """The 68 % quantile of the opening angle, in degrees (the usual definition)."""
+    """The ``quantile`` quantile of the opening angle, in degrees.
+
+    The default 0.68 is the usual definition of the angular resolution (the
+    radius that contains 68 % of the events).
+    """
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
     return float(np.quantile(opening_angle_deg(direction_pred, direction_true), quantile))
 
 
@@ -104,6 +111,30 @@ def roc_auc(labels, scores) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
+def analytic_cross_correlation(spectrum_a, spectrum_b, n_samples: int, dtype=complex):
+    r"""Complex cross-correlation of two real series with the analytic signal of the second.
+
+    Takes their ``rfft`` spectra (shapes broadcast, last axis ``n_samples // 2 + 1``)
+    and returns, for every circular lag ``l`` (shape ``(..., n_samples)``),
+    :math:`q_l = \langle a, b_l\rangle - i\langle a, \hat b_l\rangle` with ``b``
+    shifted later by ``l`` samples and :math:`\hat b` its Hilbert transform; ``|q_l|``
+    is the inner product maximised over a constant phase rotation of ``b``.  This is
+    the quadrature filter of the matched filter and of :func:`overlap`.
+    """
+    full = np.zeros(np.broadcast_shapes(spectrum_a.shape[:-1], spectrum_b.shape[:-1])
+                    + (n_samples,), dtype=dtype)
+    n_freq = spectrum_a.shape[-1]
+    if n_freq != n_samples // 2 + 1 or spectrum_b.shape[-1] != n_freq:
+        raise ValueError(f"spectra must have n_samples // 2 + 1 = {n_samples // 2 + 1} bins, "
+                         f"got {spectrum_a.shape[-1]} and {spectrum_b.shape[-1]}")
+    weight = np.full(n_freq, 2.0, dtype=full.real.dtype)
+    weight[0] = 1.0
+    if n_samples % 2 == 0:
+        weight[-1] = 1.0
+    full[..., :n_freq] = weight * spectrum_a * np.conj(spectrum_b)
+    return scipy.fft.ifft(full, axis=-1, overwrite_x=True)
+
+
 def overlap(a, b, maximise: bool = True):
     """Overlap :math:`O = \\langle a|b\\rangle / \\sqrt{\\langle a|a\\rangle\\langle b|b\\rangle}`
     of whitened signals (plain inner product), for ``(T,)`` or batches ``(n, T)``.
@@ -123,14 +154,9 @@ def overlap(a, b, maximise: bool = True):
     n_samples = a.shape[-1]
     norm = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
     if maximise:
-        spectrum = np.fft.rfft(a, axis=-1) * np.conj(np.fft.rfft(b, axis=-1))
-        weight = np.full(spectrum.shape[-1], 2.0)
-        weight[0] = 1.0
-        if n_samples % 2 == 0:
-            weight[-1] = 1.0
-        full = np.zeros(spectrum.shape[:-1] + (n_samples,), dtype=complex)
-        full[..., : spectrum.shape[-1]] = weight * spectrum
-        inner = np.abs(np.fft.ifft(full, axis=-1)).max(axis=-1)
+        correlation = analytic_cross_correlation(np.fft.rfft(a, axis=-1),
+                                                 np.fft.rfft(b, axis=-1), n_samples)
+        inner = np.abs(correlation).max(axis=-1)
     else:
         inner = np.sum(a * b, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -7,6 +7,7 @@ import pytest
 
 from dlphys.baselines import speckle as baseline
 from dlphys.data import speckle
+from dlphys.metrics import mse
 
 
 @pytest.fixture
@@ -142,14 +143,14 @@ def test_classical_denoisers_improve_on_the_noisy_images(cache):
     data = speckle.load(n=600, photons_per_pixel=1.0, seed=8)
     train, test = slice(0, 400), slice(400, 600)
     clean = data.clean[test]
-    noisy_mse = baseline.mse(data.noisy[test], clean)
+    noisy_mse = mse(data.noisy[test], clean)
     assert noisy_mse == pytest.approx(1.0, rel=0.05)          # mean(clean) / flux
     width = baseline.fit_gaussian_width(data.noisy[train], data.clean[train])
     assert 0 < width < 1.0
-    smooth_mse = baseline.mse(baseline.gaussian_smoothing(data.noisy[test], width), clean)
+    smooth_mse = mse(baseline.gaussian_smoothing(data.noisy[test], width), clean)
     wiener = baseline.fit_wiener(data.clean[train], data.photons_per_pixel)
-    wiener_mse = baseline.mse(wiener(data.noisy[test]), clean)
-    shrink_mse = baseline.mse(baseline.speckle_shrinkage(data.counts[test], 1.0), clean)
+    wiener_mse = mse(wiener(data.noisy[test]), clean)
+    shrink_mse = mse(baseline.speckle_shrinkage(data.counts[test], 1.0), clean)
     assert wiener_mse < shrink_mse < smooth_mse < noisy_mse
     assert wiener_mse < 0.8 * noisy_mse
     assert baseline.psnr_db(wiener(data.noisy[test]), clean) > baseline.psnr_db(

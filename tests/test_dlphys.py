@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -199,7 +198,5 @@ def test_binned_resolution():
 
 
 def test_progress_bar_is_quiet_for_short_loops(capsys):
-    start = time.perf_counter()
     assert sum(dlphys.progress(range(10), desc="short")) == 45
-    assert time.perf_counter() - start < 1.0
     assert "short" not in capsys.readouterr().err

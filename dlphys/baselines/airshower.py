@@ -58,7 +58,7 @@ from ..data.airshower import (
     TRIGGER_THRESHOLD_VEM,
     time_jitter_ns,
 )
-from ..metrics import angular_resolution_deg
+from ..metrics import angular_resolution_deg, bias_and_resolution
 
 #: fixed shape of the lateral distribution function (Auger form)
 LDF_BETA = -2.2
@@ -419,17 +419,18 @@ def resolution_report(data, reconstruction: Reconstruction, floor_energy=None) -
     if not ok.any():
         raise ValueError("no converged events to evaluate")
     true_e = np.asarray(data.energy_eev)[ok]
-    rel = (np.asarray(reconstruction.energy_eev)[ok] - true_e) / true_e
+    energy_bias, energy_resolution = bias_and_resolution(
+        np.asarray(reconstruction.energy_eev)[ok], true_e, relative=True)
     core_err = np.linalg.norm(np.asarray(reconstruction.core_m)[ok]
                               - np.asarray(data.core_m)[ok], axis=1)
     report = dict(
-        energy_bias=float(np.mean(rel)), energy_resolution=float(np.std(rel)),
+        energy_bias=energy_bias, energy_resolution=energy_resolution,
         angular_resolution_deg=angular_resolution_deg(np.asarray(reconstruction.axis)[ok],
                                                       np.asarray(data.axis)[ok]),
         core_resolution_m=float(np.quantile(core_err, 0.68)),
         converged_fraction=float(ok.mean()), n_events=int(ok.sum()))
     if floor_energy is not None:
-        rel_floor = (np.asarray(floor_energy)[ok] - true_e) / true_e
-        report.update(floor_energy_bias=float(np.mean(rel_floor)),
-                      floor_energy_resolution=float(np.std(rel_floor)))
+        floor_bias, floor_resolution = bias_and_resolution(np.asarray(floor_energy)[ok], true_e,
+                                                           relative=True)
+        report.update(floor_energy_bias=floor_bias, floor_energy_resolution=floor_resolution)
     return report

@@ -43,11 +43,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 
 from .. import progress
 from ..data import gw
 from ..data._validate import check_range
+from ..metrics import analytic_cross_correlation
 
 #: coalescence time of every bank template, seconds before the end of the segment
 TEMPLATE_BEFORE_END_S = 0.2
@@ -61,21 +61,6 @@ def _as_series(name: str, value) -> np.ndarray:
     if value.ndim == 0 or value.shape[-1] < 2:
         raise ValueError(f"{name} must have shape (..., T) with T >= 2, got {value.shape}")
     return value
-
-
-def _filter_spectrum(data_spectrum: np.ndarray, template_spectrum: np.ndarray,
-                     n_samples: int, dtype=complex) -> np.ndarray:
-    """Complex series q(lag) = <x, u_lag> - i <x, Hu_lag> (all lags), shape (..., T)."""
-    full = np.zeros(np.broadcast_shapes(data_spectrum.shape[:-1],
-                                        template_spectrum.shape[:-1]) + (n_samples,),
-                    dtype=dtype)
-    n_freq = data_spectrum.shape[-1]
-    weight = np.full(n_freq, 2.0, dtype=full.real.dtype)
-    weight[0] = 1.0
-    if n_samples % 2 == 0:
-        weight[-1] = 1.0
-    full[..., :n_freq] = weight * data_spectrum * np.conj(template_spectrum)
-    return scipy.fft.ifft(full, axis=-1, overwrite_x=True)
 
 
 def snr_series(whitened_strain, whitened_template) -> np.ndarray:
@@ -93,7 +78,7 @@ def snr_series(whitened_strain, whitened_template) -> np.ndarray:
     norm = np.linalg.norm(u, axis=-1, keepdims=True)
     if np.any(norm == 0):
         raise ValueError("whitened_template must not be zero")
-    q = _filter_spectrum(np.fft.rfft(x, axis=-1), np.fft.rfft(u, axis=-1), x.shape[-1])
+    q = analytic_cross_correlation(np.fft.rfft(x, axis=-1), np.fft.rfft(u, axis=-1), x.shape[-1])
     return q / norm
 
 
@@ -232,7 +217,7 @@ def matched_filter(whitened_strain, bank: TemplateBank) -> MatchedFilterResult:
         spectrum = np.fft.rfft(x[begin:end], axis=-1).astype(np.complex64)
         rows = np.arange(end - begin)
         for k in range(len(bank)):
-            q = _filter_spectrum(spectrum, spectra[k], n_samples, np.complex64)[:, lags]
+            q = analytic_cross_correlation(spectrum, spectra[k], n_samples, np.complex64)[:, lags]
             modulus = np.abs(q)
             j = modulus.argmax(axis=-1)
             value = modulus[rows, j]
@@ -299,8 +284,7 @@ class WienerFilter:
         s = np.atleast_2d(s)
         n_samples = s.shape[-1]
         signal_power = np.mean(np.abs(np.fft.rfft(s, axis=-1)) ** 2, axis=0)
-        freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate_hz)
-        band = (freq >= gw.LOW_FREQUENCY_CUTOFF_HZ) & (freq < 0.5 * sample_rate_hz)
+        _, band = gw.analysis_band(n_samples, sample_rate_hz)
         gain = np.where(band, signal_power / (signal_power + n_samples), 0.0)
         return cls(gain=gain, sample_rate_hz=int(sample_rate_hz), n_samples=n_samples)
 

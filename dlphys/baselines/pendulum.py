@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ellipk
+
+from ..data.pendulum import exact_period
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def _shape(model: str, amplitude_rad, length_m) -> np.ndarray:
     amplitude_rad = np.asarray(amplitude_rad, dtype=float)
     length_m = np.asarray(length_m, dtype=float)
     if model == "exact":
-        return 4.0 * np.sqrt(length_m) * ellipk(np.sin(amplitude_rad / 2.0) ** 2)
+        return exact_period(amplitude_rad, length_m, g=1.0)
     if model == "small_angle":
         return 2.0 * np.pi * np.sqrt(length_m) * np.ones_like(amplitude_rad)
     raise ValueError(f"model must be 'exact' or 'small_angle', got {model!r}")

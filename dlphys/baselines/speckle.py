@@ -28,11 +28,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from ..data.speckle import beamstop_mask
-
-
-def mse(estimate, clean) -> float:
-    """Mean squared error per pixel."""
-    return float(np.mean((np.asarray(estimate, float) - np.asarray(clean, float)) ** 2))
+from ..metrics import mse
 
 
 def psnr_db(estimate, clean) -> float:

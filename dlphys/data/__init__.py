@@ -11,7 +11,8 @@ default dataset.
 
 from ._cache import cache_dir, cached
 
-#: every simulator module, in curriculum order (used by the benchmark and the tests)
+#: every simulator module, in curriculum order: ``python -m dlphys.data`` and the
+#: contract test (tests/test_data_contract.py) iterate over it
 DATASETS = ("pendulum", "ising", "calorimeter", "airshower", "speckle", "gw", "cosmic_sky")
 
 __all__ = ["DATASETS", "cache_dir", "cached"]

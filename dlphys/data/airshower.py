@@ -139,7 +139,9 @@ _GUMBEL_EPOS_LHC = {
     "lambda": ((0.563, 0.711, 0.058), (0.039, 0.067, -0.004)),
 }
 
-_CHUNK = 4000  # events per vectorised block (memory ~ 100 MB)
+# events per vectorised block (memory ~ 100 MB); the blocks draw from the random
+# stream in turn, so the block size changes the arrays and is part of the cache key
+_CHUNK = 4000
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,7 @@ def load(
     signal_scale_vem = check_float("signal_scale_vem", signal_scale_vem, 1.0, 10_000.0)
     params = dict(n=n, seed=seed, log10_energy_range=(e_low, e_high),
                   zenith_max_deg=zenith_max_deg, masses=masses, noise_free=noise_free,
-                  signal_scale_vem=signal_scale_vem)
+                  signal_scale_vem=signal_scale_vem, chunk=_CHUNK)  # _CHUNK: see its comment
 
     def generate():
         from .. import progress

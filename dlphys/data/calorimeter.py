@@ -535,7 +535,8 @@ def load(
     particle = check_choice("particle", particle, ("both", "electron", "pion"))
     low, high = check_range("energy_range_gev", energy_range_gev, 1.0, 500.0)
     seed = check_seed(seed)
-    params = dict(n=n, particle=particle, energy_range_gev=(low, high), seed=seed)
+    params = dict(n=n, particle=particle, energy_range_gev=(low, high), seed=seed,
+                  chunk=_CHUNK)  # _CHUNK splits the random streams: part of the key
 
     def generate():
         rng = np.random.default_rng([seed, 0])

@@ -297,7 +297,7 @@ def chirp_strain(
 # ------------------------------------------------------------------ noise and whitening
 
 
-def _band(n_samples: int, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+def analysis_band(n_samples: int, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
     """rfft frequencies and the mask of the whitening band 20 Hz <= f < f_s / 2."""
     freq = np.fft.rfftfreq(n_samples, 1.0 / sample_rate_hz)
     return freq, (freq >= LOW_FREQUENCY_CUTOFF_HZ) & (freq < 0.5 * sample_rate_hz)
@@ -305,7 +305,7 @@ def _band(n_samples: int, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray
 
 def _whitening_factor(n_samples: int, sample_rate_hz: float) -> np.ndarray:
     """Per-rfft-bin factor 1 / sqrt(S_h f_s / 2) inside the band, 0 outside."""
-    freq, band = _band(n_samples, sample_rate_hz)
+    freq, band = analysis_band(n_samples, sample_rate_hz)
     factor = np.zeros_like(freq)
     factor[band] = 1.0 / np.sqrt(aligo_psd(freq[band]) * sample_rate_hz / 2.0)
     return factor
@@ -391,7 +391,7 @@ def optimal_snr(strain, sample_rate_hz: int) -> np.ndarray:
     strain = np.asarray(strain, dtype=float)
     sample_rate_hz = check_float("sample_rate_hz", sample_rate_hz, 0.0, low_open=True)
     n_samples = strain.shape[-1]
-    freq, band = _band(n_samples, sample_rate_hz)
+    freq, band = analysis_band(n_samples, sample_rate_hz)
     spectrum = np.fft.rfft(strain, axis=-1)[..., band]
     return np.sqrt(4.0 * np.sum(np.abs(spectrum) ** 2 / aligo_psd(freq[band]), axis=-1)
                    / (sample_rate_hz * n_samples))

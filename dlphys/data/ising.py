@@ -80,7 +80,8 @@ SAMPLES_PER_CHAIN = 10
 DEFAULT_TEMPERATURES = (1.0, 1.2, 1.4, 1.6, 1.8, 1.9, 2.0, 2.05, 2.1, 2.15, 2.2, 2.25,
                         2.3, 2.35, 2.4, 2.45, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.25, 3.5)
 
-# sites updated together in one sparse graph (memory about 60 bytes per site)
+# sites updated together in one sparse graph (memory about 60 bytes per site); each
+# batch has its own random stream, so this is part of the cache key
 _BATCH_SITES = 1 << 21
 # largest data set load() generates (bytes of int8 spins)
 _MAX_SPINS = 4 << 30
@@ -371,7 +372,7 @@ def load(
                          f"limit of {_MAX_SPINS:.1e} spins (int8 bytes)")
     params = dict(L=L, temperatures=temperatures, n_per_temperature=n_per_temperature,
                   seed=seed, burn_in=burn_in_sweeps(L), spacing=SWEEPS_BETWEEN_SAMPLES,
-                  samples_per_chain=SAMPLES_PER_CHAIN)
+                  samples_per_chain=SAMPLES_PER_CHAIN, batch_sites=_BATCH_SITES)
     arrays = cached("ising", VERSION, params,
                     lambda: _simulate(L, temperatures, n_per_temperature, seed))
     return IsingData(**arrays, L=L)

@@ -48,6 +48,8 @@ BEAM_WIDTH_FRACTION = 0.1
 RADIUS_RANGE_PX = (1.6, 2.4)
 #: particles per sample pixel (number density) range
 DENSITY_RANGE = (0.1, 0.3)
+#: images per random stream (part of the cache key: it changes the arrays)
+_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,9 @@ def load(
         raise ValueError(f"n * size_px**2 must be <= 2e8, got {n * size * size}")
     photons_per_pixel = check_float("photons_per_pixel", photons_per_pixel, 0.01, 100.0)
     seed = check_seed(seed)
-    params = dict(n=n, size_px=size, photons_per_pixel=photons_per_pixel, seed=seed)
+    # _CHUNK splits the random streams, so it is part of the cache key
+    params = dict(n=n, size_px=size, photons_per_pixel=photons_per_pixel, seed=seed,
+                  chunk=_CHUNK)
 
     def generate():
         from .. import progress
@@ -155,10 +159,9 @@ def load(
         clean = np.empty((n, size, size), dtype=np.float32)
         counts = np.empty((n, size, size), dtype=np.uint16)
         n_particles = np.empty(n, dtype=np.int64)
-        chunk = 1000
-        for lo in progress(range(0, n, chunk), desc="speckle images"):
-            hi = min(lo + chunk, n)
-            sub = np.random.default_rng([seed, lo // chunk])
+        for lo in progress(range(0, n, _CHUNK), desc="speckle images"):
+            hi = min(lo + _CHUNK, n)
+            sub = np.random.default_rng([seed, lo // _CHUNK])
             image, n_particles[lo:hi] = _clean_images(sub, hi - lo, size, radius[lo:hi],
                                                       density[lo:hi])
             clean[lo:hi] = image
