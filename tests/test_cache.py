@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -64,7 +65,7 @@ def test_read_only_cache_still_gives_data(tmp_path, monkeypatch):
     if os.geteuid() == 0:
         # root ignores file permissions; simulate the write failure a student would get
         def refuse(*args, **kwargs):
-            raise PermissionError("read-only course cache")
+            raise PermissionError(errno.EACCES, "read-only course cache")
         monkeypatch.setattr(_cache.tempfile, "mkstemp", refuse)
     else:
         tmp_path.chmod(0o555)
@@ -76,6 +77,22 @@ def test_read_only_cache_still_gives_data(tmp_path, monkeypatch):
         tmp_path.chmod(0o755)
     np.testing.assert_array_equal(arrays["x"], np.arange(4))
     assert not _cache.cache_path("toy", 1, {}).exists()
+
+
+def test_missing_cache_on_a_read_only_file_system(tmp_path, monkeypatch):
+    """As in the grading sandbox: the cache folder cannot even be created."""
+    monkeypatch.setenv("DLPHYS_DATA", str(tmp_path / "never" / "created"))
+    real_mkdir = Path.mkdir
+
+    def read_only_mkdir(self, *args, **kwargs):
+        if str(self).startswith(str(tmp_path)):
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only_mkdir)
+    with pytest.warns(UserWarning, match="read-only cache"):
+        arrays = _cache.cached("toy", 1, {}, lambda: {"x": np.arange(2)})
+    np.testing.assert_array_equal(arrays["x"], [0, 1])
 
 
 def test_concurrent_first_use_generates_once(tmp_path):

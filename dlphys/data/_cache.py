@@ -27,6 +27,7 @@ argument raises ``ValueError`` and nothing is written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -50,7 +51,7 @@ _REPO_DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
 def cache_dir() -> Path:
-    """The directory that holds cached datasets (created on demand)."""
+    """The directory that holds cached datasets (created on demand where allowed)."""
     env = os.environ.get("DLPHYS_DATA")
     if env:
         path = Path(env).expanduser()
@@ -59,7 +60,12 @@ def cache_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         path = base / "dlphys"
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # a read-only cache: reads miss, writes warn (see cached)
+            if err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
     return path
 
 
@@ -159,7 +165,10 @@ def cached(
             raise TypeError(f"dataset {name}: arrays {bad} have dtype object")
         try:
             _write(path, arrays)
-        except PermissionError as err:
+        except OSError as err:
+            writable = path.parent.is_dir() and os.access(path.parent, os.W_OK)
+            if writable and err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
             warnings.warn(f"cannot store {path.name} in the read-only cache {path.parent} "
                           f"({err}); using the data without caching it. Set DLPHYS_DATA "
                           f"to a writable folder to keep it.", stacklevel=2)
