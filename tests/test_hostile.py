@@ -198,7 +198,8 @@ def test_hostile_batch(sandbox_available, tmp_path):
     print(report)
 
     # every student is in the summary; only the malformed notebook failed
-    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:-1]}
+    table = result.stdout.split("\nstudent ", 1)[1].splitlines()[1:-1]
+    lines = {line.split()[0]: line for line in table}
     assert set(lines) == set(notebooks) | {"c_malformed"}
     assert "FAILED" in lines["c_malformed"]
     assert sum("FAILED" in line for line in lines.values()) == 1, report
