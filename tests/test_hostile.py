@@ -205,9 +205,6 @@ def test_hostile_batch(sandbox_available, tmp_path):
     assert sum("FAILED" in line for line in lines.values()) == 1, report
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        def total(student):
-            return gb.find_submission(EXERCISE, student).score
-
         def flagged(student):
             return any(nb.flagged for nb in gb.find_submission(EXERCISE, student).notebooks)
 
@@ -224,8 +221,8 @@ def test_hostile_batch(sandbox_available, tmp_path):
                 assert flagged(student)
             else:
                 assert score == 0, f"{student} scored {score}"
-            assert all(g.manual_score in (None, 0) for g in
-                       gb.find_submission(EXERCISE, student).grades), student
+            assert all(g.manual_score in (None, 0) for nb in
+                       gb.find_submission(EXERCISE, student).notebooks for g in nb.grades), student
         assert flagged("b_input_transformer")
         assert not flagged("b_memory_bomb")
 
@@ -248,6 +245,9 @@ def test_hostile_batch(sandbox_available, tmp_path):
                                   f"{EXERCISE}.ipynb").read_text()
     assert "gradebooks found: []" in (graded / "b_gradebook_edit" / EXERCISE /
                                       f"{EXERCISE}.ipynb").read_text()
+    assert "overwritten: []" in (graded / "b_overwrite_classmate" / EXERCISE /
+                                 f"{EXERCISE}.ipynb").read_text()
+    assert "still alive" in (graded / "b_kill_grader" / EXERCISE / f"{EXERCISE}.ipynb").read_text()
     assert "MemoryError" in (graded / "b_memory_bomb" / EXERCISE / f"{EXERCISE}.ipynb").read_text()
     assert "fork stopped after" in (graded / "b_fork_bomb" / EXERCISE /
                                     f"{EXERCISE}.ipynb").read_text()
