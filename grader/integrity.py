@@ -206,7 +206,8 @@ class VerifyIntegrity(NbGraderPreprocessor):
                 reasons += [f"code scan, {cell_id}, {hit}" for hit in scan_code(cell.source)]
         before, after = probes if len(probes) == 2 else (None, None)
         if before is None or after is None:
-            reasons.append("integrity probe did not report (the kernel died, or its output was capped or altered)")
+            reasons.append("integrity probe did not report (the kernel died, or its output "
+                           "was capped or altered)")
         elif before != after:
             changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
             reasons.append(f"kernel hooks changed during the notebook: {', '.join(changed)}")
