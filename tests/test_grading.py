@@ -39,7 +39,7 @@ EXERCISES = sorted(p.name for p in (REPO / "exercises").iterdir() if p.is_dir()
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 #: per-cell limit during these tests: longer than any fast-mode cell, short enough
 #: that the hanging submission does not stall the suite
-CELL_TIMEOUT_S = 60
+CELL_TIMEOUT_S = int(os.environ.get("DLPHYS_TEST_CELL_TIMEOUT", "60"))  # raise on a slow machine
 HANG = ("import time\n"
         "while True:  # never returns: the grading timeout must cut it\n"
         "    time.sleep(0.5)\n")
@@ -162,8 +162,8 @@ def test_grading_pipeline(exercise, tmp_path):
     graded = nbformat.read(root / "autograded" / "wrong" / exercise / f"{exercise}.ipynb", 4)
     hung = [c for c in graded.cells if c.cell_type == "code" and c.source == HANG]
     assert len(hung) == 1, "the hanging cell is missing from the autograded notebook"
-    errors = [o for o in hung[0].outputs if o.get("output_type") == "error"]
-    assert errors and "Timeout" in errors[0].get("ename", ""), "timeout not recorded"
+    errors = [o.get("ename", "") for o in hung[0].outputs if o.get("output_type") == "error"]
+    assert any("Timeout" in e for e in errors), f"timeout not recorded (errors: {errors})"
     after = graded.cells[graded.cells.index(hung[0]) + 1:]
     assert all(c.get("execution_count") for c in after if c.cell_type == "code"), \
         "cells after the hanging one were not executed"
