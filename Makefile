@@ -16,6 +16,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 EX ?=
 JOBS ?= 2
+# extra pytest options for make test / check-book, e.g. PYTEST_ARGS="--durations=30"
+PYTEST_ARGS ?=
 
 .PHONY: help check-python venv data book check-book release test lint lab autograde feedback grades serve clean
 
@@ -67,13 +69,13 @@ book: release
 # The HTML checks of tests/test_book.py on the build of `make book`; without a current
 # full-mode build they fail (DLPHYS_STRICT=1), they never pass unchecked.
 check-book: venv
-	DLPHYS_STRICT=1 $(BIN)/python -m pytest -p no:xdist tests/test_book.py
+	DLPHYS_STRICT=1 $(BIN)/python -m pytest -p no:xdist tests/test_book.py $(PYTEST_ARGS)
 
 # Fast mode; every lecture is executed once (nbval), every exercise twice (the
 # reference and the wrong submission of its grading pipeline).  The book checks need
 # a full-mode build and run in check-book.
 test: venv
-	DLPHYS_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --ignore=tests/test_book.py
+	DLPHYS_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --ignore=tests/test_book.py $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check dlphys tests grader lectures exercises

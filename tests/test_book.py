@@ -197,6 +197,8 @@ def warnings_in(text: str) -> list[str]:
 
 @pytest.mark.parametrize("lecture", LECTURES)
 def test_lecture_page_is_executed_and_clean(html, lecture):
+    record = json.loads((html / key_ext.STAMP).read_text())["docs"][f"lectures/{lecture}"]
+    assert record["execution"]["succeeded"], f"{lecture}: {record['execution']['error']}"
     text = page(html, f"lectures/{lecture}.html")
     assert re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.png"', text), "no executed figure"
     assert 'class="math notranslate nohighlight"' in text, "no rendered math"

@@ -29,10 +29,10 @@ import dlphys_execution_key as key_ext  # noqa: E402
 def notebook(name: str) -> dict:
     code = textwrap.dedent(f"""\
         import os
-        from myst_nb import glue
-        from dlphys import {name}
         with open(os.environ["EXECUTION_LOG"], "a") as log:
             log.write("{name}\\n")
+        from myst_nb import glue
+        from dlphys import {name}
         glue("{name}_value", {name}.VALUE, display=False)
         print("{name} printed", {name}.VALUE, "fast", os.environ.get("DLPHYS_FAST"))
         """)
@@ -110,6 +110,7 @@ def test_a_change_of_dlphys_or_of_the_mode_re_executes_what_depends_on_it(tiny_b
     assert "alpha printed 1 fast 0" in page(book, "alpha")
     assert stamp(book)["alpha"]["modules"] == ["dlphys", "dlphys._shared", "dlphys.alpha"]
     assert stamp(book)["beta"]["key"]["DLPHYS_FAST"] == "0"
+    assert stamp(book)["beta"]["execution"]["succeeded"] is True
 
     # nothing changed: everything comes from the cache
     assert build(book, log) == []
@@ -122,10 +123,14 @@ def test_a_change_of_dlphys_or_of_the_mode_re_executes_what_depends_on_it(tiny_b
     assert '<span class="pasted-text">101</span>' in page(book, "alpha")
     assert "beta printed 10 fast 0" in page(book, "beta")
 
-    # the mode: both run again, in fast mode, and the record says so
+    # the mode: both run again, in fast mode, and the record says so; and beta now
+    # fails: a failed execution is not cached, so the next build tries it again
+    (package / "beta.py").write_text("raise RuntimeError('broken simulator')\n")
     assert build(book, log, fast="1") == ["alpha", "beta"]
-    assert "beta printed 10 fast 1" in page(book, "beta")
-    assert stamp(book)["beta"]["key"]["DLPHYS_FAST"] == "1"
+    assert "alpha printed 101 fast 1" in page(book, "alpha")
+    assert stamp(book)["alpha"]["key"]["DLPHYS_FAST"] == "1"
+    assert stamp(book)["beta"]["execution"]["succeeded"] is False
+    assert build(book, log, fast="1") == ["beta"]
 
 
 def test_the_key_follows_imports_inside_the_package():

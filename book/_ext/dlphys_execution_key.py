@@ -28,9 +28,12 @@ and
    differs from the one it was last read with (Sphinx would otherwise keep the old
    page, since the notebook file did not change);
 3. on ``build-finished`` writes ``.dlphys_execution.json`` into the HTML output:
-   the key and module list of every executed page, so that the HTML checks
-   (``tests/test_book.py``) can tell a stale or fast-mode build from a current
-   full-mode one.
+   the key, the module list and myst-nb's execution record (succeeded, run time in
+   seconds) of every executed page, so that the HTML checks (``tests/test_book.py``)
+   can tell a stale or fast-mode build from a current full-mode one.
+
+A notebook whose last execution failed is re-read (and so re-executed) by the next
+build even when nothing changed, so that its failure is reported again.
 
 The ``dlphys`` package hashed is the one the notebook's kernel imports: it is
 located (without importing it) by the Python that runs the build, in the
@@ -301,7 +304,17 @@ def on_env_get_outdated(app, env, added, changed, removed) -> list[str]:
             what = ", ".join(k for k in key if key[k] != record["key"].get(k))
             logger.info(f"[dlphys] {docname}: {what} changed, re-reading (and re-executing)")
             outdated.append(docname)
+        elif not (_execution(env, docname) or {}).get("succeeded", True):
+            # a failed execution is not cached; without this an unchanged notebook would
+            # keep its failed page, and a second build would pass without a warning
+            logger.info(f"[dlphys] {docname}: its last execution failed, re-executing")
+            outdated.append(docname)
     return outdated
+
+
+def _execution(env, docname: str) -> dict | None:
+    """myst-nb's record of the last execution of a document (None if none)."""
+    return getattr(env, "nb_metadata", {}).get(docname, {}).get("exec_data")
 
 
 def on_env_purge_doc(app, env, docname: str) -> None:
@@ -315,7 +328,12 @@ def on_env_merge_info(app, env, docnames, other) -> None:
 def on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    records = {d: r for d, r in sorted(_records(app.env).items()) if d in app.env.found_docs}
+    records = {}
+    for docname, record in sorted(_records(app.env).items()):
+        if docname in app.env.found_docs:
+            execution = _execution(app.env, docname) or {}
+            records[docname] = {**record, "execution": {
+                k: execution.get(k) for k in ("method", "succeeded", "runtime", "error")}}
     Path(app.outdir, STAMP).write_text(json.dumps({"docs": records}, indent=1) + "\n",
                                        encoding="utf8")
 
