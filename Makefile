@@ -1,9 +1,13 @@
 # Deep Learning in Physics Research -- course tasks.
-#   make book   build the site into _build/html (lectures executed in full mode)
-#   make test   run the whole test suite (fast mode)
-# Both create .venv and install the pinned requirements first if needed.
+#   make test        run the test suite (fast mode)
+#   make book        build the site into _build/html (lectures executed in full mode,
+#                    warnings are errors)
+#   make check-book  check the HTML of that build
+# All create .venv and install the pinned requirements first if needed.
+# CI (.ci/run) runs test, book and check-book with DLPHYS_STRICT=1.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+SUPPORTED_PYTHON := 3.11
+PYTHON ?= $(shell command -v python$(SUPPORTED_PYTHON) || command -v python3)
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
 # nbgrader calls `alembic` from PATH, so the venv's bin/ must come first.
@@ -12,12 +16,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 EX ?=
 JOBS ?= 2
+# extra pytest options for make test / check-book, e.g. PYTEST_ARGS="--durations=30"
+PYTEST_ARGS ?=
 
-.PHONY: help venv data book release test lint lab autograde feedback grades serve clean
+.PHONY: help check-python venv data book check-book release test lint lab autograde feedback grades serve clean
 
 help:
-	@echo "make book      build the site into _build/html (full mode, cached execution)"
-	@echo "make test      run all tests in fast mode (unit, notebooks, grading, book)"
+	@echo "make test      run the tests in fast mode (unit, lecture notebooks, grading pipelines)"
+	@echo "make book      build the site into _build/html (full mode, cached execution, -W)"
+	@echo "make check-book  check the HTML of the full-mode build (run make book first)"
 	@echo "make lab       open the lectures in JupyterLab"
 	@echo "make data      generate and cache every default dataset, with timings"
 	@echo "make release   generate the student versions of all exercises (grader/release, book/exercises)"
@@ -26,7 +33,16 @@ help:
 	@echo "make grades    export all grades to grader/grades.csv"
 	@echo "make serve     serve the built site on http://localhost:8000"
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The pinned set in requirements.txt is for Python $(SUPPORTED_PYTHON) only.
+check-python:
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$version" != "$(SUPPORTED_PYTHON)" ]; then \
+	  echo "error: this course needs Python $(SUPPORTED_PYTHON), but '$(PYTHON)' is Python $${version:-(not found)}." >&2; \
+	  echo "       Install python$(SUPPORTED_PYTHON), or point make at one: make PYTHON=/path/to/python$(SUPPORTED_PYTHON) ..." >&2; \
+	  exit 1; \
+	fi
+
+$(VENV)/.installed: requirements.txt pyproject.toml | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -r requirements.txt
@@ -35,6 +51,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(SUPPORTED_PYTHON)".split("."))))' \
+	  || { echo "error: $(VENV) was made with another Python than $(SUPPORTED_PYTHON); remove it (rm -rf $(VENV)) and run make again." >&2; exit 1; }
 
 data: venv
 	$(BIN)/python -m dlphys.data generate
@@ -42,11 +60,22 @@ data: venv
 release: venv
 	$(BIN)/python grader/release.py
 
+# Full mode, warnings are errors (all reported before it fails).  The execution cache
+# re-runs a lecture when its code, the dlphys modules it imports or DLPHYS_FAST changed
+# (book/_ext/dlphys_execution_key.py).
 book: release
-	DLPHYS_FAST=0 $(BIN)/jupyter-book build . --path-output .
+	DLPHYS_FAST=0 $(BIN)/jupyter-book build -W --keep-going . --path-output .
 
+# The HTML checks of tests/test_book.py on the build of `make book`; without a current
+# full-mode build they fail (DLPHYS_STRICT=1), they never pass unchecked.
+check-book: venv
+	DLPHYS_STRICT=1 $(BIN)/python -m pytest -p no:xdist tests/test_book.py $(PYTEST_ARGS)
+
+# Fast mode; every lecture is executed once (nbval), every exercise twice (the
+# reference and the wrong submission of its grading pipeline).  The book checks need
+# a full-mode build and run in check-book.
 test: venv
-	DLPHYS_FAST=1 $(BIN)/python -m pytest -n $(JOBS)
+	DLPHYS_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --ignore=tests/test_book.py $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check dlphys tests grader lectures exercises

@@ -2,8 +2,9 @@
 
 For every exercise, one solution cell is replaced by a *deliberately wrong* but
 runnable answer.  The part it belongs to must be independent of the others, so
-that the wrong submission scores exactly the marks of the other parts.  The same
-cell is used for the *hanging* submission (a cell that never returns).
+that the wrong submission scores exactly the marks of the other parts.  The
+wrong submission also holds an extra cell that never returns (inserted by the test
+before the first solution cell), which the grading timeout must cut.
 
 A new exercise must add its entry here; ``test_every_exercise_has_a_wrong_answer``
 fails otherwise.

@@ -4,10 +4,20 @@ For each exercise, in a temporary course directory (the repository's
 ``grader/nbgrader_config.py`` with its root moved there):
 
 1. generate the student version from the source notebook;
-2. collect four submissions: the reference solution, the blank student version,
-   a deliberately wrong answer, and one with a cell that never returns;
-3. autograde them in one batch and check the scores;
+2. collect three submissions: the reference solution, the blank student version,
+   and a *wrong* one: the deliberately wrong answer of ``grading_cases.py`` in its
+   solution cell, plus an extra cell that never returns, inserted before the first
+   solution cell (so every graded part comes after it);
+3. autograde them in one batch and check the scores: the reference gets full marks,
+   the blank version zero, and the wrong one loses exactly the points of the tests
+   its wrong answer fails -- which also proves that the per-cell timeout cut the
+   hanging cell and that grading went on with every cell after it;
 4. generate feedback and export the grades to CSV.
+
+The reference submission runs the same code as the source notebook (solutions,
+visible and hidden tests), so this test is also the check that every exercise
+runs and passes its own tests (the exercise sources are not run by nbval as well).
+Each exercise's code is executed twice (reference and wrong submission).
 """
 
 from __future__ import annotations
@@ -29,8 +39,10 @@ EXERCISES = sorted(p.name for p in (REPO / "exercises").iterdir() if p.is_dir()
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 #: per-cell limit during these tests: longer than any fast-mode cell, short enough
 #: that the hanging submission does not stall the suite
-CELL_TIMEOUT_S = 60
-HANG = "import time\nwhile True:  # never returns\n    time.sleep(0.5)\n"
+CELL_TIMEOUT_S = int(os.environ.get("DLPHYS_TEST_CELL_TIMEOUT", "60"))  # raise on a slow machine
+HANG = ("import time\n"
+        "while True:  # never returns: the grading timeout must cut it\n"
+        "    time.sleep(0.5)\n")
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -55,6 +67,9 @@ def strip_markers(source: str) -> str:
 def submission(release: nbformat.NotebookNode, source: nbformat.NotebookNode,
                replace: dict[str, str] | None = None, fill: bool = True):
     """The release notebook with solution cells filled from the source (or replaced)."""
+    for grade_id in replace or {}:
+        assert any(meta(c).get("grade_id") == grade_id for c in source.cells), \
+            f"no solution cell {grade_id!r} in the source notebook"
     solutions = {meta(c)["grade_id"]: strip_markers(c.source)
                  for c in source.cells if meta(c).get("solution")}
     notebook = nbformat.from_dict(release)
@@ -109,9 +124,8 @@ def test_grading_pipeline(exercise, tmp_path):
     submissions = {
         "reference": submission(release, source),
         "blank": release,
-        "wrong": submission(release, source, replace={wrong.solution_cell: wrong.code}),
-        "hanging": submission(release, source, replace={
-            wrong.solution_cell: HANG + solution_of(source, wrong.solution_cell)}),
+        "wrong": with_hanging_cell(
+            submission(release, source, replace={wrong.solution_cell: wrong.code})),
     }
     for student, notebook in submissions.items():
         folder = root / "submitted" / student / exercise
@@ -136,16 +150,23 @@ def test_grading_pipeline(exercise, tmp_path):
         assert full == maximum, f"reference solution scored {full}/{maximum}"
         assert scores("blank")[0] == 0
         lost = sum(points(g) for g in wrong.failing_tests)
-        for student in ("wrong", "hanging"):
-            score = scores(student)[0]
-            assert 0 < score < maximum
-            assert score == maximum - lost, f"{student}: {score}, expected {maximum - lost}"
-            for grade_id in wrong.failing_tests:
-                assert test_score(student, grade_id) == 0
+        assert 0 < lost < maximum
+        score = scores("wrong")[0]
+        assert score == maximum - lost, (
+            f"wrong submission (with a hanging cell): {score}, expected {maximum - lost}: "
+            f"either the wrong answer fails other tests than {wrong.failing_tests}, or "
+            f"grading did not go on after the hanging cell")
+        for grade_id in wrong.failing_tests:
+            assert test_score("wrong", grade_id) == 0
 
-    hung = nbformat.read(root / "autograded" / "hanging" / exercise / f"{exercise}.ipynb", 4)
-    cut = [c for c in hung.cells if meta(c).get("grade_id") == wrong.solution_cell][0]
-    assert any(o.get("output_type") == "error" for o in cut.outputs), "timeout not recorded"
+    graded = nbformat.read(root / "autograded" / "wrong" / exercise / f"{exercise}.ipynb", 4)
+    hung = [c for c in graded.cells if c.cell_type == "code" and c.source == HANG]
+    assert len(hung) == 1, "the hanging cell is missing from the autograded notebook"
+    errors = [o.get("ename", "") for o in hung[0].outputs if o.get("output_type") == "error"]
+    assert any("Timeout" in e for e in errors), f"timeout not recorded (errors: {errors})"
+    after = graded.cells[graded.cells.index(hung[0]) + 1:]
+    assert all(c.get("execution_count") for c in after if c.cell_type == "code"), \
+        "cells after the hanging one were not executed"
 
     nbgrader("generate_feedback", exercise, root=root)
     for student in submissions:
@@ -158,7 +179,8 @@ def test_grading_pipeline(exercise, tmp_path):
     assert float(rows["blank"]["raw_score"]) == 0
 
 
-def solution_of(source: nbformat.NotebookNode, grade_id: str) -> str:
-    cells = [c for c in source.cells if meta(c).get("grade_id") == grade_id]
-    assert cells, f"no solution cell {grade_id!r} in the source notebook"
-    return strip_markers(cells[0].source)
+def with_hanging_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``notebook`` with a cell that never returns just before its first solution cell."""
+    first = next(i for i, c in enumerate(notebook.cells) if meta(c).get("solution"))
+    notebook.cells.insert(first, nbformat.v4.new_code_cell(HANG))
+    return notebook

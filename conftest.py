@@ -1,10 +1,12 @@
-"""Test-suite set-up shared by all tests.
+"""Test-suite set-up shared by all tests (at the repository root, so that it also
+applies to ``pytest lectures/NN_slug.ipynb`` and ``pytest exercises/NN_slug``).
 
 * Notebooks run in fast mode (``DLPHYS_FAST=1``) unless the caller set it.
 * The virtual environment's ``bin/`` goes first on ``PATH``: nbgrader calls
   ``alembic`` and ``jupyter`` from there.
-* With pytest-xdist the suite uses ``--dist loadgroup`` and every test is put in
-  the group of its file, so a file runs on one worker: nbval makes one test item
+* With pytest-xdist (``-n 2``) the suite always uses ``--dist loadgroup`` (set here,
+  so ``-n 2`` alone is enough and ``-p no:xdist`` still works) and every test is put
+  in the group of its file, so a file runs on one worker: nbval makes one test item
   per cell, and all cells of one notebook must run in order in one kernel. The
   exception are the grading pipelines (minutes each), which get a group of their
   own, so that both workers grade.
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
 os.environ.setdefault("DLPHYS_FAST", "1")
@@ -26,6 +28,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
 if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """``-n N`` means ``--dist loadgroup`` here (xdist's default, ``load``, splits a
+    notebook's cells across workers)."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
