@@ -13,13 +13,15 @@ BIN    := $(abspath $(VENV))/bin
 # nbgrader calls `alembic` from PATH, so the venv's bin/ must come first.
 export PATH := $(BIN):$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# keep TensorFlow's C++ start-up messages out of notebooks, the book and the tests
+export TF_CPP_MIN_LOG_LEVEL := 2
 
 EX ?=
 JOBS ?= 2
 # extra pytest options for make test / check-book, e.g. PYTEST_ARGS="--durations=30"
 PYTEST_ARGS ?=
 
-.PHONY: help check-python venv data book check-book release test lint lab autograde feedback grades serve clean
+.PHONY: help check-python venv data book check-book release test lint lab autograde bench-grading feedback grades serve clean
 
 help:
 	@echo "make test      run the tests in fast mode (unit, lecture notebooks, grading pipelines)"
@@ -28,7 +30,7 @@ help:
 	@echo "make lab       open the lectures in JupyterLab"
 	@echo "make data      generate and cache every default dataset, with timings"
 	@echo "make release   generate the student versions of all exercises (grader/release, book/exercises)"
-	@echo "make autograde EX=01_fundamentals   grade grader/submitted/*/EX"
+	@echo "make autograde EX=01_fundamentals   grade grader/submitted/*/EX in the sandbox, with a summary"
 	@echo "make feedback  EX=01_fundamentals   write HTML feedback to grader/feedback"
 	@echo "make grades    export all grades to grader/grades.csv"
 	@echo "make serve     serve the built site on http://localhost:8000"
@@ -48,6 +50,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml | check-python
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
+	$(BIN)/python grader/sandbox.py install
 	touch $@
 
 venv: $(VENV)/.installed
@@ -83,9 +86,16 @@ lint: venv
 lab: venv
 	$(BIN)/jupyter lab lectures/
 
+# Every student's kernel in the grading sandbox (grader/sandbox.py); a summary at the end.
+# GRADE_JOBS students at a time.  Refuses without bubblewrap (see book/instructors.md).
+GRADE_JOBS ?= 1
 autograde: venv
 	@test -n "$(EX)" || (echo "usage: make autograde EX=01_fundamentals" && exit 2)
-	cd grader && $(BIN)/nbgrader autograde $(EX) --create
+	$(BIN)/python grader/autograde.py $(EX) --jobs $(GRADE_JOBS)
+
+# Sandbox overhead per notebook and the time to grade 30 submissions (full mode).
+bench-grading: venv
+	$(BIN)/python grader/bench_autograde.py --exercise $(or $(EX),01_fundamentals) --students 30 --jobs 2
 
 feedback: venv
 	@test -n "$(EX)" || (echo "usage: make feedback EX=01_fundamentals" && exit 2)

@@ -33,9 +33,16 @@ if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """``-n N`` means ``--dist loadgroup`` here (xdist's default, ``load``, splits a
-    notebook's cells across workers)."""
+    notebook's cells across workers).  The grading sandbox's kernelspec is installed
+    once, by the controlling process, where the sandbox works."""
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
+    if not hasattr(config, "workerinput"):
+        sys.path.insert(0, str(REPO / "grader"))
+        import sandbox
+
+        if sandbox.unavailable_reason() is None:
+            sandbox.install_kernelspec()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups

@@ -46,8 +46,22 @@ HANG = ("import time\n"
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
+sys.path.insert(0, str(GRADER))
+import sandbox  # noqa: E402
+
+#: why the grading sandbox cannot run here (None: it can)
+SANDBOX_MISSING = sandbox.unavailable_reason()
+STRICT = os.environ.get("DLPHYS_STRICT") == "1"
+
+
 def nbgrader(*args, root: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, DLPHYS_FAST="1", DLPHYS_GRADING_TIMEOUT=str(CELL_TIMEOUT_S))
+    if SANDBOX_MISSING:
+        if STRICT:
+            pytest.fail(f"DLPHYS_STRICT=1 and the grading sandbox is missing: {SANDBOX_MISSING}")
+        # the pipeline's guarantees are still checked, without the sandbox (the hostile
+        # suite, which needs it, is skipped with the reason)
+        env[sandbox.UNSANDBOXED_VARIABLE] = "1"
     result = subprocess.run(
         [str(NBGRADER), *args, f"--CourseDirectory.root={root}"],
         cwd=GRADER, env=env, capture_output=True, text=True)

@@ -24,13 +24,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grading import GRADER, REPO, meta, nbgrader, submission
-
-sys.path.insert(0, str(GRADER))
-import sandbox  # noqa: E402
+from test_grading import GRADER, REPO, STRICT, meta, nbgrader, sandbox, submission
 
 EXERCISE = "01_fundamentals"
-STRICT = os.environ.get("DLPHYS_STRICT") == "1"
 MARKER = "dlphys-hostile-daemon-7f3a"  # in the command line of the detached process
 
 # attack code, put into the first solution cell of an otherwise blank submission
