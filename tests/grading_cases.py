@@ -36,41 +36,46 @@ WRONG_ANSWERS["02_regularization"] = WrongAnswer(
           "    return lam * sum(float(np.sum(w)) for w in weights), [lam * w for w in weights]\n"),
     failing_tests=("test_l2_penalty",))
 WRONG_ANSWERS["03_optimization"] = WrongAnswer(
-    solution_cell="momentum_step",
-    code=("def momentum_step(params, grad, velocity, lr, beta=0.9):\n"
+    solution_cell="nesterov_step",
+    code=("def nesterov_step(params, grad, velocity, lr, beta=0.9):\n"
           "    # wrong: forgets the velocity, plain gradient descent\n"
           "    return params - lr * grad, velocity\n"),
-    failing_tests=("test_momentum_step",))
+    failing_tests=("test_nesterov_step",))
 WRONG_ANSWERS["04_cnn"] = WrongAnswer(
-    solution_cell="max_pool",
-    code=("def max_pool2d(image, size):\n"
-          "    # wrong: average pooling instead of max pooling\n"
-          "    image = np.asarray(image)\n"
+    solution_cell="max_pool_backward",
+    code=("def max_pool_backward(image, grad_output, size):\n"
+          "    # wrong: the backward pass of average pooling, the gradient spread over the window\n"
+          "    image = np.asarray(image, dtype=float)\n"
+          "    grad_image = np.zeros_like(image)\n"
           "    h, w = image.shape[0] // size, image.shape[1] // size\n"
-          "    blocks = image[:h * size, :w * size].reshape(h, size, w, size, image.shape[2])\n"
-          "    return blocks.mean(axis=(1, 3))\n"),
-    failing_tests=("test_max_pool",))
+          "    spread = np.repeat(np.repeat(grad_output, size, axis=0), size, axis=1) / size**2\n"
+          "    grad_image[:h * size, :w * size] = spread\n"
+          "    return grad_image\n"),
+    failing_tests=("test_max_pool_backward",))
 WRONG_ANSWERS["07_airshowers"] = WrongAnswer(
     solution_cell="resolution",
-    code=("def relative_bias_and_resolution(e_rec, e_true):\n"
+    code=("def robust_bias_and_resolution(e_rec, e_true):\n"
           "    # wrong: divides by the reconstructed instead of the true energy\n"
           "    e_rec = np.asarray(e_rec, dtype=float)\n"
-          "    residual = (e_rec - e_true) / e_rec\n"
-          "    return float(np.mean(residual)), float(np.std(residual))\n"
+          "    delta = (e_rec - e_true) / e_rec\n"
+          "    low, high = np.quantile(delta, [0.16, 0.84])\n"
+          "    return float(np.median(delta)), float(0.5 * (high - low))\n"
           "\n\n"
-          "def binned_resolution(log10_e_true, e_rec, e_true, bins):\n"
+          "def binned_robust_resolution(log10_e_true, e_rec, e_true, bins):\n"
           "    log10_e_true, e_rec, e_true = (np.asarray(a, dtype=float)\n"
           "                                   for a in (log10_e_true, e_rec, e_true))\n"
-          "    return np.array([relative_bias_and_resolution(e_rec[sel], e_true[sel])[1]\n"
+          "    return np.array([robust_bias_and_resolution(e_rec[sel], e_true[sel])[1]\n"
+          "                     if sel.sum() >= 2 else np.nan\n"
           "                     for sel in ((log10_e_true >= lo) & (log10_e_true < hi)\n"
           "                                 for lo, hi in zip(bins[:-1], bins[1:]))])\n"),
     failing_tests=("test_resolution",))
 WRONG_ANSWERS["05_magnetic_phases"] = WrongAnswer(
-    solution_cell="ising_energy",
-    code=("def ising_energy(spins, field=0.0):\n"
+    solution_cell="anisotropic_energy",
+    code=("def anisotropic_energy(spins, j_horizontal, j_vertical, field=0.0):\n"
           "    # wrong: open boundaries, the bonds across the edges of the lattice are missing\n"
           "    s = np.asarray(spins, dtype=float)\n"
-          "    bonds = ((s[..., :, :-1] * s[..., :, 1:]).sum(axis=(-2, -1))\n"
-          "             + (s[..., :-1, :] * s[..., 1:, :]).sum(axis=(-2, -1)))\n"
-          "    return -bonds - field * s.sum(axis=(-2, -1))\n"),
-    failing_tests=("test_ising_energy",))
+          "    rows = (s[..., :, :-1] * s[..., :, 1:]).sum(axis=(-2, -1))\n"
+          "    columns = (s[..., :-1, :] * s[..., 1:, :]).sum(axis=(-2, -1))\n"
+          "    magnetisation = s.sum(axis=(-2, -1))\n"
+          "    return -j_horizontal * rows - j_vertical * columns - field * magnetisation\n"),
+    failing_tests=("test_anisotropic_energy",))
