@@ -100,6 +100,8 @@ def _stream_text(cell) -> str:
 
 
 def _strip_marker_lines(cell) -> None:
+    if cell.cell_type != "code":
+        return
     kept = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and MARKER in output.get("text", ""):

@@ -270,6 +270,26 @@ def bwrap_command(kernel_argv: list[str], student_dir: Path, ipc_dir: Path) -> l
     return args + kernel_argv
 
 
+def _matplotlib_cache_copy(ipc_dir: Path, uid: int, gid: int) -> Path:
+    """A writable matplotlib folder for the kernel holding the grader's font cache.
+
+    Without it every kernel rebuilds the font cache and says so on stderr, which
+    nbgrader would count as a failed test if it happened in a test cell.
+    """
+    cache = Path(os.environ.get("MPLCONFIGDIR") or
+                 Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib")
+    if not list(cache.glob("fontlist-*.json")):
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                       capture_output=True, env={**os.environ, "MPLCONFIGDIR": str(cache)})
+    target = ipc_dir / "matplotlib"
+    target.mkdir(exist_ok=True)
+    for font_list in cache.glob("fontlist-*.json"):
+        shutil.copyfile(font_list, target / font_list.name)
+    for path in (target, *target.iterdir()):
+        os.chown(path, uid, gid)
+    return target
+
+
 def launch(connection_file: str) -> int:
     """Run ipykernel for ``connection_file`` in the sandbox; return its exit status."""
     limits = load_limits()
@@ -299,9 +319,11 @@ def launch(connection_file: str) -> int:
     shutil.copyfile(connection_file, connection)
     os.chmod(connection, 0o600)
     os.chown(connection, uid, gid)
+    matplotlib_dir = _matplotlib_cache_copy(ipc_dir, uid, gid)
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
               "--HistoryManager.hist_file=:memory:"]
     command = bwrap_command(kernel, student_dir, ipc_dir)
+    command[command.index("/tmp/home/.matplotlib")] = str(matplotlib_dir)
 
     def prepare():
         _set_limits(limits, uid)
