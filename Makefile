@@ -72,7 +72,7 @@ book: release
 # The HTML checks of tests/test_book.py on the build of `make book`; without a current
 # full-mode build they fail (DLPHYS_STRICT=1), they never pass unchecked.
 check-book: venv
-	DLPHYS_STRICT=1 $(BIN)/python -m pytest -p no:xdist tests/test_book.py $(PYTEST_ARGS)
+	DLPHYS_STRICT=1 $(BIN)/python -m pytest -n 0 tests/test_book.py $(PYTEST_ARGS)
 
 # Fast mode; every lecture is executed once (nbval), every exercise twice (the
 # reference and the wrong submission of its grading pipeline).  The book checks need

@@ -4,10 +4,10 @@ applies to ``pytest lectures/NN_slug.ipynb`` and ``pytest exercises/NN_slug``).
 * Notebooks run in fast mode (``DLPHYS_FAST=1``) unless the caller set it.
 * The virtual environment's ``bin/`` goes first on ``PATH``: nbgrader calls
   ``alembic`` and ``jupyter`` from there.
-* With pytest-xdist (``-n 2``) the suite always uses ``--dist loadgroup`` (set here,
-  so ``-n 2`` alone is enough and ``-p no:xdist`` still works) and every test is put
-  in the group of its file, so a file runs on one worker: nbval makes one test item
-  per cell, and all cells of one notebook must run in order in one kernel. The
+* With pytest-xdist (``-n 2``) the suite uses ``--dist loadgroup`` (pyproject's
+  addopts; ``-n 0`` runs without workers) and every test is put in the group of its
+  file, so a file runs on one worker: nbval makes one test item per cell, and all
+  cells of one notebook must run in order in one kernel. The
   exception are the grading pipelines (minutes each), which get a group of their
   own, so that both workers grade.
 """
@@ -32,11 +32,8 @@ if str(BIN) not in os.environ.get("PATH", "").split(os.pathsep)[:1]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    """``-n N`` means ``--dist loadgroup`` here (xdist's default, ``load``, splits a
-    notebook's cells across workers).  The grading sandbox's kernelspec is installed
-    once, by the controlling process, where the sandbox works."""
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"
+    """The grading sandbox's kernelspec is installed once, by the controlling process,
+    where the sandbox works."""
     if not hasattr(config, "workerinput"):
         sys.path.insert(0, str(REPO / "grader"))
         import sandbox

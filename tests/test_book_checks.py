@@ -63,7 +63,7 @@ def run_book_checks(html: Path, strict: bool) -> subprocess.CompletedProcess:
     env["DLPHYS_BOOK_HTML"] = str(html)
     if strict:
         env["DLPHYS_STRICT"] = "1"
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-rs",
+    return subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-rs",
                            str(REPO / "tests" / "test_book.py"), "-k", "front_matter"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
