@@ -3,11 +3,14 @@
 * :class:`ProgressBar` -- one tqdm bar over the epochs of ``model.fit``.
 * :class:`RandomSpinFlip` -- Z2 augmentation for spin configurations.
 * :class:`PeriodicPadding2D` -- periodic boundary conditions for convolutions.
+* :func:`input_gradient` -- derivative of a model output with respect to its input
+  (saliency maps, activation maximisation) on the TensorFlow and PyTorch backends.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from . import progress
 
@@ -75,3 +78,46 @@ class PeriodicPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "width": self.width}
+
+
+def input_gradient(model, inputs, *, output: int = 0):
+    """One output unit of ``model`` and its gradient with respect to the inputs.
+
+    Keras 3 has no backend-neutral gradient function, so this dispatches on the
+    backend (TensorFlow's ``GradientTape``, PyTorch's autograd).  The
+    model is called in inference mode (``training=False``), where every sample's
+    output depends on its own input only; the gradient of the summed output is
+    then the gradient of each sample's output with respect to its own input.
+
+    Args:
+        model: a Keras model (or layer) with outputs of shape ``(n, units)``.
+        inputs: a batch, shape ``(n, ...)``, converted to float32.
+        output: index of the output unit to differentiate.
+
+    Returns:
+        ``(values, gradients)`` as float32 NumPy arrays: the output unit, shape
+        ``(n,)``, and its gradient, the shape of ``inputs``.
+    """
+    x = np.asarray(inputs, dtype="float32")
+    if x.ndim < 2:
+        raise ValueError(f"inputs must be a batch of shape (n, ...), got shape {x.shape}")
+    if not isinstance(output, (int, np.integer)) or output < 0:
+        raise ValueError(f"output must be a non-negative integer, got {output!r}")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            values = model(tensor, training=False)[:, output]
+            total = tf.reduce_sum(values)
+        gradient = tape.gradient(total, tensor)
+        return values.numpy(), gradient.numpy()
+    if backend == "torch":
+        tensor = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        values = model(tensor, training=False)[:, output]
+        values.sum().backward()
+        return values.detach().cpu().numpy(), tensor.grad.detach().cpu().numpy()
+    raise ValueError(f"input_gradient supports the tensorflow and torch backends, "
+                     f"not {backend!r}")

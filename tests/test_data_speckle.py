@@ -157,3 +157,36 @@ def test_classical_denoisers_improve_on_the_noisy_images(cache):
         data.noisy[test], clean)
     with pytest.raises(ValueError, match="sigma_px"):
         baseline.gaussian_smoothing(data.noisy[:2], -1.0)
+
+
+def test_radial_profile_averages_rings():
+    size = 32
+    centre = np.arange(size) - size // 2
+    distance = np.hypot(centre[:, None], centre[None, :])
+    images = np.stack([np.floor(distance), 2.0 * np.floor(distance)])
+    q, profile = baseline.radial_profile(images)
+    first = int(np.floor(speckle.BEAMSTOP_PX * size / 64)) + 1     # first ring outside the beamstop
+    np.testing.assert_allclose(profile[0], np.arange(first, size // 2))
+    np.testing.assert_allclose(profile[1], 2 * profile[0])
+    assert np.all(np.diff(q) > 0) and q[-1] < np.pi
+    with pytest.raises(ValueError, match="images"):
+        baseline.radial_profile(np.ones((2, 8, 9)))
+
+
+def test_particle_radius_from_the_form_factor(cache):
+    # a noise-free envelope without speckle: the fit recovers the radius almost exactly
+    q = speckle.momentum_transfer(64)
+    radii = np.array([1.7, 2.0, 2.33])
+    envelopes = speckle.sphere_form_factor(q[None] * radii[:, None, None]) ** 2
+    envelopes[:, speckle.beamstop_mask(64)] = 0.0
+    np.testing.assert_allclose(baseline.fit_particle_radius(3.0 * envelopes), radii, atol=2e-3)
+    # simulated speckle: the ring average follows the form factor, within about 1 %
+    data = speckle.load(n=200, photons_per_pixel=1.0, seed=9)
+    relative = baseline.fit_particle_radius(data.clean) / data.particle_radius_px - 1
+    assert np.sqrt(np.mean(relative**2)) < 0.012
+    assert abs(np.mean(relative)) < 0.003
+    noisy = baseline.fit_particle_radius(data.noisy) / data.particle_radius_px - 1
+    assert np.sqrt(np.mean(relative**2)) < np.sqrt(np.mean(noisy**2)) < 0.03
+    for bad in (dict(floor=0.0), dict(radius_grid_px=[2.0, 1.0, 3.0])):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            baseline.fit_particle_radius(data.clean[:2], **bad)
