@@ -52,6 +52,16 @@ WRONG_ANSWERS["04_cnn"] = WrongAnswer(
           "    grad_image[:h * size, :w * size] = spread\n"
           "    return grad_image\n"),
     failing_tests=("test_max_pool_backward",))
+WRONG_ANSWERS["06_advanced_vision"] = WrongAnswer(
+    solution_cell="lattice_orbit",
+    code=("def lattice_orbit(spins):\n"
+          "    # wrong: np.flip without an axis reverses both axes, a 180-degree rotation,\n"
+          "    # not a reflection: half of the 16 images are repeats\n"
+          "    spins = np.asarray(spins)\n"
+          "    rotations = [np.rot90(spins, k) for k in range(4)]\n"
+          "    squares = rotations + [np.flip(r) for r in rotations]\n"
+          "    return np.stack(squares + [-s for s in squares])\n"),
+    failing_tests=("test_lattice_orbit",))
 WRONG_ANSWERS["07_airshowers"] = WrongAnswer(
     solution_cell="resolution",
     code=("def robust_bias_and_resolution(e_rec, e_true):\n"
@@ -79,3 +89,16 @@ WRONG_ANSWERS["05_magnetic_phases"] = WrongAnswer(
           "    magnetisation = s.sum(axis=(-2, -1))\n"
           "    return -j_horizontal * rows - j_vertical * columns - field * magnetisation\n"),
     failing_tests=("test_anisotropic_energy",))
+WRONG_ANSWERS["08_autoencoders"] = WrongAnswer(
+    solution_cell="vae_kl",
+    code=("def gaussian_kl(mean, log_variance):\n"
+          "    # wrong: sigma instead of sigma^2 in the KL term\n"
+          "    mean = np.asarray(mean, dtype=float)\n"
+          "    log_variance = np.asarray(log_variance, dtype=float)\n"
+          "    sigma = np.exp(0.5 * log_variance)\n"
+          "    return 0.5 * np.sum(mean**2 + sigma - 1.0 - log_variance, axis=-1)\n"
+          "\n\n"
+          "def sample_latent(mean, log_variance, noise):\n"
+          "    sigma = np.exp(0.5 * np.asarray(log_variance, dtype=float))\n"
+          "    return np.asarray(mean, dtype=float) + sigma * np.asarray(noise, dtype=float)\n"),
+    failing_tests=("test_vae_kl",))
