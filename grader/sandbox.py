@@ -237,15 +237,18 @@ def bwrap_command(kernel_argv: list[str], student_dir: Path, ipc_dir: Path) -> l
     from jupyter_core.paths import jupyter_runtime_dir
 
     args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-        args += ["--tmpfs", scratch]
-    keep = [REPO_DIR, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    emptied = [Path(p) for p in ("/tmp", "/var/tmp", "/dev/shm")]
     home = Path.home().resolve()
     if home != Path("/"):
-        args += ["--tmpfs", str(home)]
-        for path in keep:  # the environment and the course package stay visible
-            if path.is_relative_to(home):
-                args += ["--ro-bind", str(path), str(path)]
+        emptied.append(home)
+    for path in emptied:
+        args += ["--tmpfs", str(path)]
+    # the environment and the course package stay visible, also where they lie in a
+    # folder emptied above (a course checked out under /tmp or the grader's home)
+    keep = [REPO_DIR, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    for path in keep:
+        if any(path.is_relative_to(folder) for folder in emptied):
+            args += ["--ro-bind", str(path), str(path)]
     runtime = Path(jupyter_runtime_dir()).resolve()
     if runtime.is_dir() and not runtime.is_relative_to(home):
         args += ["--tmpfs", str(runtime)]  # other kernels' connection files and keys

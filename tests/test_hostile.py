@@ -253,3 +253,19 @@ def test_hostile_batch(sandbox_available, tmp_path):
     time.sleep(6)
     assert processes_with(MARKER) == []
     assert not (GRADER / "pwned").exists() and not Path("/tmp/pwned").exists()
+
+
+def test_sandbox_keeps_the_environment_visible_under_emptied_folders(tmp_path, monkeypatch):
+    """A course checked out under /tmp (or the grader's home): the sandbox empties /tmp for
+    the kernel but binds the course package and its virtual environment back, read-only,
+    before it hides the exercises and the grader."""
+    course = Path("/tmp") / "a-course-checkout"
+    monkeypatch.setattr(sandbox, "REPO_DIR", course)
+    monkeypatch.setattr(sandbox.sys, "prefix", str(course / ".venv"))
+    student_dir, ipc_dir = tmp_path / "student", tmp_path / "ipc"
+    args = sandbox.bwrap_command(["python"], student_dir, ipc_dir)
+    pairs = list(zip(args, args[1:]))
+    emptied = pairs.index(("--tmpfs", "/tmp"))
+    for kept in (course, course / ".venv"):
+        rebound = pairs.index(("--ro-bind", str(kept)))
+        assert rebound > emptied and args[rebound + 2] == str(kept), kept
