@@ -264,7 +264,7 @@ def test_sandbox_keeps_the_environment_visible_under_emptied_folders(tmp_path, m
     monkeypatch.setattr(sandbox.sys, "prefix", str(course / ".venv"))
     student_dir, ipc_dir = tmp_path / "student", tmp_path / "ipc"
     args = sandbox.bwrap_command(["python"], student_dir, ipc_dir)
-    pairs = list(zip(args, args[1:]))
+    pairs = list(zip(args[:-1], args[1:], strict=True))
     emptied = pairs.index(("--tmpfs", "/tmp"))
     for kept in (course, course / ".venv"):
         rebound = pairs.index(("--ro-bind", str(kept)))
