@@ -361,3 +361,11 @@ def test_the_checks_see_a_copy():
     assert [name for name, _ in defined_names(
         "def f():\n    def g():\n        pass\nclass C:\n    def method(self):\n        pass\n")
     ] == ["f", "g", "C"]
+
+
+@pytest.mark.parametrize("notebook", EXERCISES + LECTURES, ids=lambda p: p.stem)
+def test_every_cell_has_an_id(notebook):
+    """nbformat 4.5 cell ids: without them nbformat warns today and will refuse later."""
+    cells = json.loads(notebook.read_text())["cells"]
+    missing = [number for number, cell in enumerate(cells, start=1) if not cell.get("id")]
+    assert not missing, f"{notebook.name}: cells {missing} have no id (run nbformat's normalize)"
