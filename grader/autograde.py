@@ -41,11 +41,22 @@ def failure_reason(output: str) -> str:
     return logged[-1][:300] if logged else "nbgrader failed without a message"
 
 
-def grade_student(exercise: str, student: str, root: Path) -> dict:
+def thread_limits(jobs: int) -> dict:
+    """Thread counts for kernels graded ``jobs`` at a time: the cores shared out, so that
+    parallel kernels do not oversubscribe the CPU (settings already in the environment win)."""
+    threads = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    limits = {"OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
+              "TF_NUM_INTEROP_THREADS": "1"}
+    return {name: value for name, value in limits.items() if name not in os.environ}
+
+
+def grade_student(exercise: str, student: str, root: Path, jobs: int = 1) -> dict:
     """Run nbgrader for one student; return its status."""
     command = [str(NBGRADER), "autograde", exercise, f"--student={student}", "--create",
                f"--CourseDirectory.root={root}"]
     env = dict(os.environ, PATH=f"{NBGRADER.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if jobs > 1:
+        env.update(thread_limits(jobs))
     start = time.perf_counter()
     result = subprocess.run(command, cwd=GRADER_DIR, env=env, capture_output=True, text=True)
     output = f"{result.stdout}\n{result.stderr}"
@@ -122,7 +133,8 @@ def main(argv=None) -> int:
     print(f"grading {len(students)} submissions of {args.exercise} "
           f"({args.jobs} at a time)...", flush=True)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        statuses = list(pool.map(lambda s: grade_student(args.exercise, s, root), students))
+        statuses = list(pool.map(lambda s: grade_student(args.exercise, s, root, args.jobs),
+                                 students))
     print(summary(gradebook_rows(args.exercise, root, statuses)))
     return 0
 
