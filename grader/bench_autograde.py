@@ -49,7 +49,10 @@ def reference_submission(exercise: str, root: Path) -> nbformat.NotebookNode:
 
 def run(command: list[str], env: dict) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=GRADER_DIR, env=env, check=True, capture_output=True)
+    result = subprocess.run(command, cwd=GRADER_DIR, env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"{' '.join(command[:3])} ... failed (exit status {result.returncode}):\n"
+                 f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return time.perf_counter() - start
 
 
