@@ -54,7 +54,9 @@ def _synthetic(n=60, seed=0):
 def test_fit_recovers_exact_model_parameters():
     data, s1000, radius = _synthetic()
     calibration = fit.Calibration(energy_coefficients=np.array([19.0, 0, 0, 0, 0, 0, 0.0]),
-                                  floor_coefficients=np.zeros(11), n_events=0)
+                                  floor_coefficients=np.zeros(11),
+                                  curvature_energy_coefficients=np.zeros(11),
+                                  core_shift_coefficients=np.zeros(4), n_events=0)
     rec = fit.reconstruct(data, calibration)
     assert rec.converged.all()
     np.testing.assert_allclose(rec.s1000_vem, s1000, rtol=2e-3)
@@ -125,6 +127,34 @@ def test_energy_scale_depends_on_mass_without_xmax(samples):
     gap_floor = (np.mean(rel_floor[ok & (test.mass_number == 56)])
                  - np.mean(rel_floor[ok & (test.mass_number == 1)]))
     assert gap_floor < 0.7 * (iron - proton)  # Xmax carries part of the mass information
+
+
+def test_improved_reconstruction_uses_curvature_and_early_late_asymmetry(samples):
+    """Curvature in the energy calibration and the early-late core shift: both must help."""
+    _, test, _, calibration = samples
+    rec = fit.reconstruct(test, calibration)
+    better = fit.improved_reconstruction(rec, calibration)
+    ok = rec.converged
+    central = ok & (test.log10_energy > 18.75) & (test.log10_energy < 19.75)
+
+    def energy_resolution(r, sel):
+        return np.std(r.energy_eev[sel] / test.energy_eev[sel] - 1)
+
+    def core_resolution(r):
+        return np.quantile(np.linalg.norm(r.core_m[ok] - test.core_m[ok], axis=1), 0.68)
+
+    assert energy_resolution(better, central) < energy_resolution(rec, central) - 0.001
+    assert core_resolution(better) < 0.85 * core_resolution(rec)
+    # the shift is along the shower's horizontal direction only, and grows with zenith
+    moved = better.core_m[ok] - rec.core_m[ok]
+    horizontal = rec.axis[ok, :2] / np.linalg.norm(rec.axis[ok, :2], axis=1, keepdims=True)
+    np.testing.assert_allclose(moved[:, 0] * horizontal[:, 1] - moved[:, 1] * horizontal[:, 0],
+                               0.0, atol=1e-6)
+    inclined = rec.zenith_rad[ok] > np.radians(45)
+    assert np.median(np.abs(moved[inclined])) > 3 * np.median(np.abs(moved[~inclined]))
+    # direction, S1000 and the failed events are untouched
+    np.testing.assert_array_equal(better.axis, rec.axis)
+    assert np.isnan(better.energy_eev[~ok]).all()
 
 
 def test_failed_events_are_flagged(samples):

@@ -197,6 +197,22 @@ def test_binned_resolution():
     np.testing.assert_array_equal(counts, [100, 100])
 
 
+def test_bootstrap_error_of_a_mean_and_of_a_paired_difference():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=2000)
+    y = x + 0.1 * rng.normal(size=2000)   # strongly correlated with x, event by event
+    errors = metrics.bootstrap_error(lambda a, b: [a.mean(), b.mean(), b.mean() - a.mean()],
+                                     x, y, n_resamples=400, seed=3)
+    # the standard error of a mean is sigma / sqrt(n); the paired difference only 0.1 of it
+    assert errors[0] == pytest.approx(1 / np.sqrt(2000), rel=0.15)
+    assert errors[2] == pytest.approx(0.1 / np.sqrt(2000), rel=0.15)
+    np.testing.assert_array_equal(
+        errors, metrics.bootstrap_error(lambda a, b: [a.mean(), b.mean(), b.mean() - a.mean()],
+                                        x, y, n_resamples=400, seed=3))
+    with pytest.raises(ValueError, match="one row per event"):
+        metrics.bootstrap_error(np.mean, x, y[:10])
+
+
 def test_progress_bar_is_quiet_for_short_loops(capsys):
     assert sum(dlphys.progress(range(10), desc="short")) == 45
     assert "short" not in capsys.readouterr().err
