@@ -21,7 +21,7 @@ JOBS ?= 2
 # extra pytest options for make test / check-book, e.g. PYTEST_ARGS="--durations=30"
 PYTEST_ARGS ?=
 
-.PHONY: help check-python venv data book check-book release test lint lab autograde bench-grading feedback grades serve clean
+.PHONY: help check-python venv data mathjax book check-book release test lint lab autograde bench-grading feedback grades serve clean
 
 help:
 	@echo "make test      run the tests in fast mode (unit, lecture notebooks, grading pipelines)"
@@ -63,10 +63,28 @@ data: venv
 release: venv
 	$(BIN)/python grader/release.py
 
+# The pages load nothing from another host: MathJax is vendored into book/_static
+# (generated, not committed) from the npm package, pinned here; see _config.yml.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_STAMP   := book/_static/mathjax/.mathjax-$(MATHJAX_VERSION)
+
+$(MATHJAX_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "error: make book vendors MathJax $(MATHJAX_VERSION) with npm, which is missing; install Node.js 20 (it ships npm) and run make book again." >&2; exit 1; }
+	rm -rf book/_static/mathjax
+	tmp=$$(mktemp -d) && npm pack mathjax@$(MATHJAX_VERSION) --silent --pack-destination $$tmp >/dev/null \
+	  && tar -xzf $$tmp/mathjax-$(MATHJAX_VERSION).tgz -C $$tmp \
+	  && mkdir -p book/_static/mathjax \
+	  && cp -r $$tmp/package/es5/tex-mml-chtml.js $$tmp/package/es5/a11y $$tmp/package/es5/adaptors \
+	       $$tmp/package/es5/input $$tmp/package/es5/output $$tmp/package/es5/sre $$tmp/package/es5/ui \
+	       book/_static/mathjax/ \
+	  && rm -rf $$tmp && touch $@
+
+mathjax: $(MATHJAX_STAMP)
+
 # Full mode, warnings are errors (all reported before it fails).  The execution cache
 # re-runs a lecture when its code, the dlphys modules it imports or DLPHYS_FAST changed
 # (book/_ext/dlphys_execution_key.py).
-book: release
+book: release $(MATHJAX_STAMP)
 	DLPHYS_FAST=0 $(BIN)/jupyter-book build -W --keep-going . --path-output .
 
 # The HTML checks of tests/test_book.py on the build of `make book`; without a current
