@@ -35,12 +35,15 @@ ATTACKS = {
 import os, sqlite3
 here = os.path.abspath(".")
 candidates = [os.path.join(here, *[".."] * k, "gradebook.db") for k in range(6)]
-candidates.append("/work/main/grader/gradebook.db")
+candidates.append("{grader}/gradebook.db")  # where `make autograde` keeps the class's
 hits = [p for p in candidates if os.path.exists(p)]
 for path in hits:
-    db = sqlite3.connect(path)
-    db.execute("UPDATE grade SET manual_score = 99")
-    db.commit()
+    try:
+        db = sqlite3.connect(path)
+        db.execute("UPDATE grade SET manual_score = 99")
+        db.commit()
+    except sqlite3.Error as error:
+        print(path, "not changed:", error)
 print("gradebooks found:", hits)
 """,
     "read_solutions": """
