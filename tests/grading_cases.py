@@ -102,3 +102,22 @@ WRONG_ANSWERS["08_autoencoders"] = WrongAnswer(
           "    sigma = np.exp(0.5 * np.asarray(log_variance, dtype=float))\n"
           "    return np.asarray(mean, dtype=float) + sigma * np.asarray(noise, dtype=float)\n"),
     failing_tests=("test_vae_kl",))
+WRONG_ANSWERS["10_rbm"] = WrongAnswer(
+    solution_cell="rbm_conditionals",
+    code=("def rbm_free_energy(v, W, b, c):\n"
+          "    # wrong: the sign of the visible-bias term is flipped\n"
+          "    v = np.asarray(v, dtype=float)\n"
+          "    inputs = v @ np.asarray(W, dtype=float) + np.asarray(c, dtype=float)\n"
+          "    return (v @ np.asarray(b, dtype=float))"
+          " - np.sum(np.logaddexp(0.0, inputs), axis=-1)\n"
+          "\n\n"
+          "def hidden_given_visible(v, W, c):\n"
+          "    x = np.asarray(v, dtype=float) @ np.asarray(W, dtype=float)"
+          " + np.asarray(c, dtype=float)\n"
+          "    return np.exp(-np.logaddexp(0.0, -x))\n"
+          "\n\n"
+          "def visible_given_hidden(h, W, b):\n"
+          "    x = np.asarray(h, dtype=float) @ np.asarray(W, dtype=float).T"
+          " + np.asarray(b, dtype=float)\n"
+          "    return np.exp(-np.logaddexp(0.0, -x))\n"),
+    failing_tests=("test_rbm_conditionals",))
