@@ -1,4 +1,4 @@
-"""Metrics the chapters share: resolution and bias, angles, ROC curves.
+"""Metrics the chapters share: resolution and bias, angles, ROC curves, two-sample distances.
 
 Everything takes and returns NumPy arrays / floats, so it works with the output of
 any framework.
@@ -66,6 +66,33 @@ def bootstrap_error(statistic, *arrays, n_resamples: int = 200, seed: int = 0) -
     values = [np.asarray(statistic(*(a[rows] for a in arrays)), dtype=float)
               for rows in rng.integers(0, n, size=(n_resamples, n))]
     return np.std(values, axis=0, ddof=1)
+
+
+def separation_power(sample_a, sample_b, bins) -> float:
+    """Separation power of two samples of one observable, between 0 and 1.
+
+    ``0.5 * sum_k (h_a[k] - h_b[k])**2 / (h_a[k] + h_b[k])`` over the histograms
+    ``h_a`` and ``h_b`` of the two samples, each normalised to unit sum on the common
+    ``bins`` (an array of edges; values outside them are not counted).  It is 0 for
+    identical histograms and 1 for histograms that do not overlap; for two finite
+    samples from the *same* distribution it is not 0 but about (number of filled
+    bins) / (2 n), the floor any comparison must be read against.  The measure of
+    the CaloGAN and CaloChallenge comparisons of generated showers.
+    """
+    edges = np.asarray(bins, dtype=float)
+    if edges.ndim != 1 or len(edges) < 2 or not np.all(np.diff(edges) > 0):
+        raise ValueError("bins must be an increasing 1-D array of at least two edges")
+    histograms = []
+    for name, sample in (("sample_a", sample_a), ("sample_b", sample_b)):
+        values = np.asarray(sample, dtype=float).ravel()
+        counts, _ = np.histogram(values[np.isfinite(values)], bins=edges)
+        if counts.sum() == 0:
+            raise ValueError(f"{name} has no finite value inside the bins "
+                             f"[{edges[0]:g}, {edges[-1]:g}]")
+        histograms.append(counts / counts.sum())
+    h_a, h_b = histograms
+    filled = (h_a + h_b) > 0
+    return float(0.5 * np.sum((h_a[filled] - h_b[filled]) ** 2 / (h_a[filled] + h_b[filled])))
 
 
 def binned_bias_and_resolution(x, prediction, truth, bins, *, relative: bool = False):

@@ -213,6 +213,26 @@ def test_bootstrap_error_of_a_mean_and_of_a_paired_difference():
         metrics.bootstrap_error(np.mean, x, y[:10])
 
 
+def test_separation_power_limits_and_floor():
+    bins = np.linspace(-5, 5, 41)
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=20_000), rng.normal(size=20_000)
+    assert metrics.separation_power(a, a, bins) == 0.0
+    assert metrics.separation_power(a, a + 20, np.linspace(-5, 30, 141)) == pytest.approx(1.0)
+    # two samples of one distribution: the floor, about (filled bins) / (2 n) in expectation
+    floor = metrics.separation_power(a, b, bins)
+    assert 0 < floor < 5 * 40 / (2 * 20_000)
+    # a shift by a tenth of a standard deviation stands far above that floor
+    assert metrics.separation_power(a, b + 0.1, bins) > 3 * floor
+    # symmetric, and normalised: the sample sizes do not matter
+    assert metrics.separation_power(b, a, bins) == pytest.approx(floor)
+    assert metrics.separation_power(np.tile(a, 3), b, bins) == pytest.approx(floor)
+    with pytest.raises(ValueError, match="sample_b has no finite value"):
+        metrics.separation_power(a, [np.nan, 99.0], bins)
+    with pytest.raises(ValueError, match="increasing"):
+        metrics.separation_power(a, b, [1.0, 0.0])
+
+
 def test_progress_bar_is_quiet_for_short_loops(capsys):
     assert sum(dlphys.progress(range(10), desc="short")) == 45
     assert "short" not in capsys.readouterr().err
