@@ -121,3 +121,15 @@ WRONG_ANSWERS["10_rbm"] = WrongAnswer(
           " + np.asarray(b, dtype=float)\n"
           "    return np.exp(-np.logaddexp(0.0, -x))\n"),
     failing_tests=("test_rbm_conditionals",))
+WRONG_ANSWERS["09_gan"] = WrongAnswer(
+    solution_cell="gradient_penalty",
+    code=("def gradient_penalty(critic_gradient, real, fake, epsilon, lam=10.0):\n"
+          "    # wrong: penalises the squared norm of the gradient, (|grad f|**2 - 1)**2\n"
+          "    real, fake = np.asarray(real, dtype=float), np.asarray(fake, dtype=float)\n"
+          "    eps = np.asarray(epsilon, dtype=float)\n"
+          "    eps = eps.reshape((len(real),) + (1,) * (real.ndim - 1))\n"
+          "    x_hat = eps * real + (1.0 - eps) * fake\n"
+          "    gradient = np.asarray(critic_gradient(x_hat), dtype=float)\n"
+          "    squared_norm = np.sum(gradient.reshape(len(real), -1) ** 2, axis=1)\n"
+          "    return float(lam * np.mean((squared_norm - 1.0) ** 2))\n"),
+    failing_tests=("test_gradient_penalty",))
