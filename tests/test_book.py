@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -295,3 +296,170 @@ def test_setup_page_names_the_configured_repository(html):
     text = page(html, "book/setup.html")
     assert url in text
     assert "{{" not in text and "repository_url" not in text, "unreplaced placeholder"
+
+
+# --------------------------------------------------------------------------- offline
+
+#: a page resource (not a link) on another host: a script, a stylesheet, a font, an image
+EXTERNAL_RESOURCE = re.compile(
+    r"<(?:script|img|iframe|source)\b[^>]*\bsrc=\"(?:https?:)?//[^\"]+\""
+    r"|<link\b(?=[^>]*\brel=\"(?:stylesheet|preload|modulepreload|icon|font)\")"
+    r"[^>]*\bhref=\"(?:https?:)?//[^\"]+\""
+    r"|url\(\s*['\"]?(?:https?:)?//[^)]+\)", re.I)
+
+
+def test_pages_load_nothing_from_another_host(html):
+    """The site works offline: every script, stylesheet, font and image is served by it."""
+    found = {}
+    for path in sorted(html.rglob("*")):
+        if path.suffix in (".html", ".css") and "_sources" not in path.parts:
+            hits = EXTERNAL_RESOURCE.findall(path.read_text(errors="replace"))
+            if hits:
+                found[str(path.relative_to(html))] = hits[:2]
+    assert not found, f"pages that load resources from another host: {found}"
+    assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file(), "MathJax not vendored"
+
+
+# --------------------------------------------------------------------------- browser
+
+#: where the browser checks leave their screenshots (test artefacts)
+SCREENSHOTS = HTML.parent / "screenshots"
+
+
+def chromium_problem() -> tuple[str | None, str | None]:
+    """(path of a Chromium binary, None) or (None, why the browser checks cannot run)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return None, "playwright is not installed (it is in requirements.txt: make venv)"
+    binary = os.environ.get("DLPHYS_CHROMIUM") or next(
+        (found for name in ("chromium", "chromium-browser", "google-chrome")
+         if (found := shutil.which(name))), None)
+    if not binary:
+        return None, ("no Chromium to drive: install Debian's package (apt-get install "
+                      "chromium) or point DLPHYS_CHROMIUM at a Chromium binary")
+    return binary, None
+
+
+@pytest.fixture(scope="module")
+def browser_site(html):
+    """(page factory, base URL, blocked requests): headless Chromium, the network blocked.
+
+    The site is served from ``_build/html`` on a local port; every request to another
+    host is aborted and recorded.
+    """
+    binary, problem = chromium_problem()
+    if problem:
+        message = f"browser checks not run: {problem}"
+        if STRICT:
+            pytest.fail(message + " (DLPHYS_STRICT=1 makes this a failure)", pytrace=False)
+        pytest.skip(message)
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    blocked: list[str] = []
+
+    def only_this_site(route):
+        if urlsplit(route.request.url).netloc == urlsplit(base).netloc:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=binary, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", only_this_site)
+        try:
+            yield context, base, blocked
+        finally:
+            context.close()
+            browser.close()
+            server.shutdown()
+
+
+def open_page(context, url):
+    """Open ``url``; returns the page and the list its console errors are collected in."""
+    page_ = context.new_page()
+    errors: list[str] = []
+    page_.on("console", lambda message: errors.append(message.text)
+             if message.type == "error" else None)
+    page_.on("pageerror", lambda error: errors.append(str(error)))
+    page_.goto(url, wait_until="load")
+    return page_, errors
+
+
+#: text outside code blocks that still holds TeX delimiters after MathJax ran
+RAW_TEX_JS = r"""() => {
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  const skip = 'pre, code, .highlight, mjx-container, script, style';
+  const raw = [];
+  for (let node; (node = walker.nextNode());) {
+    if (node.parentElement.closest(skip)) continue;
+    if (/\\\(|\\\[|\$\$/.test(node.textContent)) raw.push(node.textContent.trim().slice(0, 80));
+  }
+  return raw;
+}"""
+
+
+@pytest.mark.parametrize("lecture", LECTURES)
+def test_lecture_in_the_browser(browser_site, lecture):
+    """MathJax typeset every formula, every image loaded, no console error, exercise link."""
+    context, base, blocked = browser_site
+    page_, errors = open_page(context, f"{base}lectures/{lecture}.html")
+    try:
+        page_.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page_.evaluate("() => MathJax.startup.promise")
+        typeset = page_.evaluate("() => document.querySelectorAll('mjx-container').length")
+        assert typeset > 0, f"{lecture}: MathJax typeset nothing"
+        raw = page_.evaluate(RAW_TEX_JS)
+        assert not raw, f"{lecture}: formulas left as raw TeX: {raw[:3]}"
+        broken = page_.evaluate("() => Array.from(document.images)"
+                                ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        assert not broken, f"{lecture}: images that did not load: {broken[:3]}"
+        figures = page_.evaluate(
+            "() => document.querySelectorAll('main img[src*=\"_images/\"]').length")
+        assert figures > 0, f"{lecture}: no figures"
+        if lecture in ("05_magnetic_phases", "07_airshowers"):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page_.screenshot(path=str(SCREENSHOTS / f"{lecture}.png"), full_page=False)
+        number = lecture.split("_")[0]
+        link = page_.locator(f'main a[href*="exercises/{number}_"]').first
+        link.click()
+        page_.wait_for_load_state("load")
+        text = page_.inner_text("main")
+        assert "/book/exercises/" in page_.url, f"{lecture}: the exercise link led to {page_.url}"
+        assert "YOUR CODE HERE" in text or "NotImplementedError" in text, page_.url
+        assert "BEGIN SOLUTION" not in text
+        assert not errors, f"{lecture}: console errors: {errors[:3]}"
+        assert not blocked, f"requests to other hosts (blocked): {blocked[:3]}"
+    finally:
+        page_.close()
+
+
+def test_search_finds_a_word_from_a_lecture(browser_site):
+    context, base, blocked = browser_site
+    page_, errors = open_page(context, f"{base}search.html?q=Onsager")
+    try:
+        results = page_.locator("#search-results ul.search li a")
+        results.first.wait_for(timeout=20_000)
+        hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+        assert any("lectures/05_magnetic_phases" in href for href in hrefs), hrefs
+        assert not errors, f"console errors on the search page: {errors[:3]}"
+        assert not blocked, f"requests to other hosts (blocked): {blocked[:3]}"
+    finally:
+        page_.close()
