@@ -65,7 +65,6 @@ release: venv
 
 # The pages load nothing from another host: MathJax is vendored into book/_static
 # (generated, not committed) from the npm package, pinned here; see _config.yml.
-# (`make mathjax` vendors it and the widget renderer below.)
 MATHJAX_VERSION := 3.2.2
 MATHJAX_STAMP   := book/_static/mathjax/.mathjax-$(MATHJAX_VERSION)
 
@@ -80,33 +79,12 @@ $(MATHJAX_STAMP):
 	       book/_static/mathjax/ \
 	  && rm -rf $$tmp && touch $@
 
-# The progress bars in the pages are Jupyter widgets; myst-nb would load their
-# renderer (require.js and the widgets' HTML manager) from CDNs: vendored the same way.
-REQUIREJS_VERSION    := 2.3.4
-HTML_MANAGER_VERSION := 1.0.6
-WIDGETS_STAMP        := book/_static/widgets/.widgets-$(REQUIREJS_VERSION)-$(HTML_MANAGER_VERSION)
-
-$(WIDGETS_STAMP):
-	@command -v npm >/dev/null 2>&1 || { echo "error: make book vendors the widget renderer with npm, which is missing; install Node.js 20 (it ships npm) and run make book again." >&2; exit 1; }
-	rm -rf book/_static/widgets
-	tmp=$$(mktemp -d) && npm pack requirejs@$(REQUIREJS_VERSION) @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) \
-	       --silent --pack-destination $$tmp >/dev/null \
-	  && mkdir -p $$tmp/requirejs $$tmp/manager book/_static/widgets/html-manager \
-	  && tar -xzf $$tmp/requirejs-$(REQUIREJS_VERSION).tgz -C $$tmp/requirejs \
-	  && tar -xzf $$tmp/jupyter-widgets-html-manager-$(HTML_MANAGER_VERSION).tgz -C $$tmp/manager \
-	  && cp $$tmp/requirejs/package/require.js book/_static/widgets/ \
-	  && cp $$tmp/manager/package/dist/embed-amd.js $$tmp/manager/package/dist/[0-9]*.embed.js \
-	       $$tmp/manager/package/dist/*.woff* $$tmp/manager/package/dist/*.ttf \
-	       $$tmp/manager/package/dist/*.eot $$tmp/manager/package/dist/*.svg \
-	       book/_static/widgets/html-manager/ \
-	  && rm -rf $$tmp && touch $@
-
-mathjax: $(MATHJAX_STAMP) $(WIDGETS_STAMP)
+mathjax: $(MATHJAX_STAMP)
 
 # Full mode, warnings are errors (all reported before it fails).  The execution cache
 # re-runs a lecture when its code, the dlphys modules it imports or DLPHYS_FAST changed
 # (book/_ext/dlphys_execution_key.py).
-book: release $(MATHJAX_STAMP) $(WIDGETS_STAMP)
+book: release $(MATHJAX_STAMP)
 	DLPHYS_FAST=0 $(BIN)/jupyter-book build -W --keep-going . --path-output .
 
 # The HTML checks of tests/test_book.py on the build of `make book`; without a current

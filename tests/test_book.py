@@ -455,8 +455,11 @@ def test_search_finds_a_word_from_a_lecture(browser_site):
     context, base, blocked = browser_site
     page_, errors = open_page(context, f"{base}search.html?q=Onsager")
     try:
+        # Sphinx fills the result list page by page and then writes its summary
+        page_.wait_for_function(
+            "() => (document.querySelector('#search-results .search-summary') || {})"
+            ".textContent?.includes('found')", timeout=30_000)
         results = page_.locator("#search-results ul.search li a")
-        results.first.wait_for(timeout=20_000)
         hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
         assert any("lectures/05_magnetic_phases" in href for href in hrefs), hrefs
         assert not errors, f"console errors on the search page: {errors[:3]}"
