@@ -68,10 +68,11 @@ def fingerprint(arrays) -> dict[str, dict]:
     result = {}
     for key in sorted(arrays):
         values = np.asarray(arrays[key], dtype=np.float64).ravel()
-        finite = np.where(np.isfinite(values), values, 0.0)
+        is_finite = np.isfinite(values)
+        finite = np.where(is_finite, values, 0.0)
         weights = np.cos(0.7 * np.arange(values.size))  # sees a reordering of the values
         result[key] = {"dtype": str(arrays[key].dtype), "shape": list(arrays[key].shape),
-                       "non_finite": int(values.size - np.isfinite(values).sum()),
+                       "non_finite": int(values.size - is_finite.sum()),
                        "sum_abs": float(np.abs(finite).sum()),
                        "sum_squares": float((finite ** 2).sum()),
                        "sum_weighted": float((weights * finite).sum())}
