@@ -2,10 +2,11 @@
 
 The pydata theme (under sphinx-book-theme) reads the page's default mode from the
 template variable ``default_mode`` of ``html_context``, which Jupyter Book 1 leaves
-unset; the pages' script then rejects the empty mode with "Got invalid theme mode: . Resetting to auto." in the browser
-console on every page (the browser checks in ``tests/test_book.py`` fail on console
-errors).  This sets it, keeping whatever else the context holds.
-Light, because the figures are drawn on white; the reader's toggle still switches.
+unset; the pages' script then rejects the empty mode with "Got invalid theme mode: .
+Resetting to auto." in the browser console on every page (the browser checks in
+``tests/test_book.py`` fail on console errors).  This sets it, keeping whatever else the
+context holds.  Light, because the figures are drawn on white; the reader's toggle still
+switches.
 """
 
 from __future__ import annotations
