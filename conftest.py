@@ -8,8 +8,8 @@ applies to ``pytest lectures/NN_slug.ipynb`` and ``pytest exercises/NN_slug``).
   addopts; ``-n 0`` runs without workers) and every test is put in the group of its
   file, so a file runs on one worker: nbval makes one test item per cell, and all
   cells of one notebook must run in order in one kernel. The
-  exception are the grading pipelines (minutes each), which get a group of their
-  own, so that both workers grade.
+  exceptions are the grading pipelines and the torch-backend runs (minutes each),
+  which get a group per parameter, so that both workers share them.
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ def pytest_configure(config):
             sandbox.install_kernelspec()
 
 
+#: parametrised tests of minutes each: every parameter gets its own xdist group
+LONG_RUNNING = ("test_grading_pipeline", "test_lecture_runs_on_the_torch_backend")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Mark nbval's notebook cells, so that ``-m "not notebooks"`` selects the quick tests;
@@ -49,6 +53,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if ".ipynb::" in item.nodeid:
             item.add_marker(pytest.mark.notebooks)
-        grading = getattr(item, "originalname", "") == "test_grading_pipeline"
-        group = item.name if grading else item.nodeid.split("::")[0]
+        long_running = getattr(item, "originalname", "") in LONG_RUNNING
+        group = item.name if long_running else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))

@@ -133,3 +133,21 @@ WRONG_ANSWERS["09_gan"] = WrongAnswer(
           "    squared_norm = np.sum(gradient.reshape(len(real), -1) ** 2, axis=1)\n"
           "    return float(lam * np.mean((squared_norm - 1.0) ** 2))\n"),
     failing_tests=("test_gradient_penalty",))
+WRONG_ANSWERS["11_recurrent"] = WrongAnswer(
+    solution_cell="lstm",
+    code=("def lstm_sequence(inputs, kernel, recurrent_kernel, bias):\n"
+          "    # wrong: reads the gates in the order i, f, o, c instead of Keras's i, f, c, o\n"
+          "    inputs = np.asarray(inputs, dtype=float)\n"
+          "    n = np.asarray(recurrent_kernel).shape[0]\n"
+          "    hidden = np.zeros((inputs.shape[0], n))\n"
+          "    cell = np.zeros((inputs.shape[0], n))\n"
+          "    outputs = []\n"
+          "    for step in range(inputs.shape[1]):\n"
+          "        gates = inputs[:, step] @ kernel + hidden @ recurrent_kernel + bias\n"
+          "        i, f, o = (1.0 / (1.0 + np.exp(-gates[:, k * n:(k + 1) * n]))\n"
+          "                   for k in range(3))\n"
+          "        cell = f * cell + i * np.tanh(gates[:, 3 * n:])\n"
+          "        hidden = o * np.tanh(cell)\n"
+          "        outputs.append(hidden)\n"
+          "    return np.stack(outputs, axis=1)\n"),
+    failing_tests=("test_lstm",))
