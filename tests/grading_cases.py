@@ -151,3 +151,14 @@ WRONG_ANSWERS["11_recurrent"] = WrongAnswer(
           "        outputs.append(hidden)\n"
           "    return np.stack(outputs, axis=1)\n"),
     failing_tests=("test_lstm",))
+WRONG_ANSWERS["12_graphs"] = WrongAnswer(
+    solution_cell="angular_knn",
+    code=("def angular_knn_edges(directions, k, max_angle_deg):\n"
+          "    # wrong: the plain kNN graph, the maximum angle is ignored\n"
+          "    u = np.asarray(directions, dtype=float)\n"
+          "    cosine = u @ u.T\n"
+          "    np.fill_diagonal(cosine, -np.inf)\n"
+          "    nearest = np.argsort(-cosine, axis=1, kind='stable')[:, :k]\n"
+          "    centre = np.broadcast_to(np.arange(len(u))[:, None], nearest.shape)\n"
+          "    return np.stack([nearest.ravel(), centre.ravel()]).astype(int)\n"),
+    failing_tests=("test_angular_knn",))
