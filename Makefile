@@ -21,7 +21,7 @@ JOBS ?= 2
 # extra pytest options for make test / check-book, e.g. PYTEST_ARGS="--durations=30"
 PYTEST_ARGS ?=
 
-.PHONY: help check-python venv data mathjax book check-book release test lint lab autograde bench-grading feedback grades serve clean
+.PHONY: help check-python venv data mathjax book check-book release test lint lab autograde bench-grading feedback grades serve clean hub hub-proxy
 
 help:
 	@echo "make test      run the tests in fast mode (unit, lecture notebooks, grading pipelines)"
@@ -34,6 +34,7 @@ help:
 	@echo "make feedback  EX=01_fundamentals   write HTML feedback to grader/feedback"
 	@echo "make grades    export all grades to grader/grades.csv"
 	@echo "make serve     serve the built site on http://localhost:8000"
+	@echo "make hub       (as root) a JupyterHub for the class on this machine, for a demo (deploy/hub)"
 
 # The pinned set in requirements.txt is for Python $(SUPPORTED_PYTHON) only.
 check-python:
@@ -93,9 +94,11 @@ check-book: venv
 	DLPHYS_STRICT=1 $(BIN)/python -m pytest -n 0 tests/test_book.py $(PYTEST_ARGS)
 
 # Fast mode; every lecture is executed once (nbval), every exercise twice (the
-# reference and the wrong submission of its grading pipeline).  The book checks need
+# reference and the wrong submission of its grading pipeline); the class on a real
+# JupyterHub (tests/test_hub.py: as root, with Node.js).  The book checks need
 # a full-mode build and run in check-book.
 test: venv
+	@$(MAKE) --no-print-directory hub-proxy || echo "note: the hub's proxy could not be installed; tests/test_hub.py will say so"
 	DLPHYS_FAST=1 $(BIN)/python -m pytest -n $(JOBS) --ignore=tests/test_book.py $(PYTEST_ARGS)
 
 lint: venv
@@ -125,6 +128,32 @@ grades: venv
 
 serve:
 	$(BIN)/python -m http.server --directory _build/html 8000
+
+# The hub's proxy (configurable-http-proxy, pinned in deploy/hub/package-lock.json).
+HUB_PROXY := deploy/hub/node_modules/.bin/configurable-http-proxy
+$(HUB_PROXY): deploy/hub/package.json deploy/hub/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: the hub's proxy is an npm package and npm is missing; install Node.js 20 (it ships npm)." >&2; exit 1; }
+	npm ci --prefix deploy/hub --no-audit --no-fund --loglevel=error
+	touch $@
+
+hub-proxy: $(HUB_PROXY)
+
+# A JupyterHub for one course server (deploy/hub, explained on the "For instructors"
+# page), run as root: accounts from HUB_ROSTER (new ones get a random password, printed),
+# the course environment and the exchange, then the hub on http://HUB_IP:HUB_PORT.
+HUB_ROOT   ?= /srv/dlphys-hub
+HUB_ROSTER ?= deploy/hub/roster.example.csv
+HUB_IP     ?= 127.0.0.1
+HUB_PORT   ?= 8000
+hub: venv hub-proxy
+	@test "$$(id -u)" = 0 || { echo "error: make hub creates UNIX accounts and runs every user's server as that user: run it as root (sudo make hub)." >&2; exit 1; }
+	$(BIN)/python deploy/hub/provision.py --root $(HUB_ROOT) --roster $(HUB_ROSTER) --set-passwords
+	@echo
+	@echo "JupyterHub for the course: http://$(HUB_IP):$(HUB_PORT)/"
+	@echo "Log in with an account of $(HUB_ROSTER); the passwords of the accounts made for it"
+	@echo "are in $(HUB_ROOT)/state/passwords.txt.  Ctrl-C stops the hub and every user server."
+	cd $(HUB_ROOT)/state && DLPHYS_HUB_ROOT=$(HUB_ROOT) DLPHYS_HUB_IP=$(HUB_IP) DLPHYS_HUB_PORT=$(HUB_PORT) \
+	  $(HUB_ROOT)/venv/bin/jupyterhub -f $(abspath deploy/hub/jupyterhub_config.py)
 
 clean:
 	rm -rf _build book/exercises grader/release grader/autograded grader/feedback

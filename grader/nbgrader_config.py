@@ -69,6 +69,8 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
     integrity.FlagTampering,
 ]
+# on a shared server, collect only submission folders owned by the student they name
+c.ExchangeFactory.collect = "exchange_collect.OwnerCheckedCollect"
 c.CappedExecute.output_limit_bytes = int(LIMITS["output_mib"] * 2**20)
 c.LimitOutput.max_lines = 500
 c.LimitOutput.max_traceback = 100

@@ -130,48 +130,54 @@ def _can_drop_root(uid: int) -> bool:
     return probe.returncode == 0
 
 
-class _Cgroup:
-    """A pids (and memory) cgroup for the kernel when the grader is root (v1 or v2).
+class Cgroup:
+    """A cgroup (v1 or v2) that caps processes, memory and CPU; a root process creates it
+    and puts a child into it with ``enter`` (from the child's ``preexec_fn``).
 
-    RLIMIT_NPROC does not bind uid 0, so a root grader whose Python the sandbox user
-    cannot run limits the number of processes with a cgroup instead.
+    The sandbox uses it for a root grader whose Python the sandbox user cannot run
+    (RLIMIT_NPROC does not bind uid 0); the course's JupyterHub (deploy/hub) puts every
+    user server into one.  ``ok`` says whether the limits are in force.
     """
 
-    def __init__(self, limits: dict):
-        name = f"dlphys-sandbox-{os.getpid()}"
-        base = Path("/sys/fs/cgroup")
-        if (base / "cgroup.controllers").exists():  # v2: one hierarchy
-            self.folders = [base / name]
-            files = {"pids.max": str(int(limits["processes"])),
-                     "memory.max": str(int(limits["memory_gib"] * 2**30))}
+    BASE = Path("/sys/fs/cgroup")
+
+    def __init__(self, name: str, *, processes: int | None = None,
+                 memory_bytes: int | None = None, cpus: float | None = None):
+        period = 100_000  # microseconds
+        quota = None if cpus is None else str(max(1000, int(cpus * period)))
+        if (self.BASE / "cgroup.controllers").exists():  # v2: one hierarchy
+            self.folders = [self.BASE / name]
+            wanted = {"pids.max": processes, "memory.max": memory_bytes,
+                      "cpu.max": None if quota is None else f"{quota} {period}"}
         else:  # v1: one hierarchy per controller
-            self.folders = [base / "pids" / name, base / "memory" / name]
-            files = {"pids.max": str(int(limits["processes"])),
-                     "memory.limit_in_bytes": str(int(limits["memory_gib"] * 2**30))}
+            controllers = [c for c, v in (("pids", processes), ("memory", memory_bytes),
+                                          ("cpu", quota)) if v is not None]
+            self.folders = [self.BASE / c / name for c in controllers]
+            wanted = {"pids.max": processes, "memory.limit_in_bytes": memory_bytes,
+                      "cpu.cfs_period_us": None if quota is None else period,
+                      "cpu.cfs_quota_us": quota}
+        files = {key: str(value) for key, value in wanted.items() if value is not None}
         self.ok = False
-        for folder in self.folders:  # groups of launchers that were killed: empty, remove
-            for stale in folder.parent.glob("dlphys-sandbox-*"):
-                if not Path(f"/proc/{stale.name.rsplit('-', 1)[1]}").exists():
-                    try:
-                        stale.rmdir()
-                    except OSError:
-                        pass
         try:
             for folder in self.folders:
-                folder.mkdir()
+                folder.mkdir(exist_ok=True)
             for key, value in files.items():
-                for folder in self.folders:
-                    if (folder / key).exists():
-                        (folder / key).write_text(value)
+                written = [folder for folder in self.folders if (folder / key).exists()]
+                if not written:
+                    raise OSError(f"no cgroup controller has {key}")
+                for folder in written:
+                    (folder / key).write_text(value)
             self.ok = all((f / "cgroup.procs").exists() for f in self.folders)
         except OSError:
             self.ok = False
 
     def enter(self) -> None:
+        """Move the calling process into the cgroup."""
         for folder in self.folders:
             (folder / "cgroup.procs").write_text(str(os.getpid()))
 
     def remove(self) -> None:
+        """Remove the cgroup once its processes have gone (waits up to 5 s)."""
         for folder in self.folders:
             for _ in range(50):
                 try:
@@ -181,6 +187,19 @@ class _Cgroup:
                     break
                 except OSError:
                     time.sleep(0.1)
+
+
+def _sandbox_cgroup(limits: dict) -> Cgroup:
+    """The cgroup of this launcher's kernel, after removing those of launchers that were killed."""
+    stale_groups = [*Cgroup.BASE.glob("dlphys-sandbox-*"), *Cgroup.BASE.glob("*/dlphys-sandbox-*")]
+    for stale in stale_groups:
+        if not Path(f"/proc/{stale.name.rsplit('-', 1)[1]}").exists():
+            try:
+                stale.rmdir()
+            except OSError:
+                pass
+    return Cgroup(f"dlphys-sandbox-{os.getpid()}", processes=int(limits["processes"]),
+                  memory_bytes=int(limits["memory_gib"] * 2**30))
 
 
 def _tasks_of(uid: int) -> int:
@@ -306,7 +325,7 @@ def launch(connection_file: str) -> int:
     as_root = os.geteuid() == 0
     uid, gid = _sandbox_ids(limits) if as_root else (os.getuid(), os.getgid())
     drop_root = as_root and _can_drop_root(uid)
-    cgroup = _Cgroup(limits) if as_root and not drop_root else None
+    cgroup = _sandbox_cgroup(limits) if as_root and not drop_root else None
     if as_root and not drop_root:
         uid, gid = 0, 0  # without capabilities: only the bound folders are writable
         if not cgroup.ok:
