@@ -145,9 +145,11 @@ HUB_ROOT   ?= /srv/dlphys-hub
 HUB_ROSTER ?= deploy/hub/roster.example.csv
 HUB_IP     ?= 127.0.0.1
 HUB_PORT   ?= 8000
+# e.g. HUB_PROVISION_ARGS=--generate-data: fill the shared dataset cache once
+HUB_PROVISION_ARGS ?=
 hub: venv hub-proxy
 	@test "$$(id -u)" = 0 || { echo "error: make hub creates UNIX accounts and runs every user's server as that user: run it as root (sudo make hub)." >&2; exit 1; }
-	$(BIN)/python deploy/hub/provision.py --root $(HUB_ROOT) --roster $(HUB_ROSTER) --set-passwords
+	$(BIN)/python deploy/hub/provision.py --root $(HUB_ROOT) --roster $(HUB_ROSTER) --set-passwords $(HUB_PROVISION_ARGS)
 	@echo
 	@echo "JupyterHub for the course: http://$(HUB_IP):$(HUB_PORT)/"
 	@echo "Log in with an account of $(HUB_ROSTER); the passwords of the accounts made for it"

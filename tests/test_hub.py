@@ -463,3 +463,16 @@ def test_a_student_finds_the_exercise_in_the_browser(hub):
             page.screenshot(path=str(SCREENSHOTS / "hub-assignment-list.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("roster, message", [
+    ("name,role\nalice,student\n", "header 'username,role'"),
+    ("username,role\nAlice Smith,student\n", "line 2: 'Alice Smith' is not a valid UNIX user"),
+    ("username,role\nalice,professor\n", "line 2: role 'professor' is not one of"),
+    ("username,role\nalice,student\nalice,guest\n", "line 3: alice is listed twice"),
+])
+def test_a_bad_roster_is_refused_with_the_line_that_is_wrong(tmp_path, roster, message):
+    path = tmp_path / "roster.csv"
+    path.write_text(roster)
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        provision.read_roster(path)

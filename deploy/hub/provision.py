@@ -1,7 +1,7 @@
 """Set up one course server for JupyterHub (run as root; ``make hub`` runs it).
 
     python deploy/hub/provision.py --root /srv/dlphys-hub --roster deploy/hub/roster.csv
-                                   [--exchange DIR] [--set-passwords]
+                                   [--exchange DIR] [--set-passwords] [--generate-data]
 
 What it makes, all under ``--root`` but the exchange:
 
@@ -22,7 +22,9 @@ What it makes, all under ``--root`` but the exchange:
 * ``jupyter/student`` and ``jupyter/instructor``: each role's Jupyter settings
   (copied from ``deploy/hub/jupyter``): the formgrader only for instructors, only the
   course kernel for students;
-* ``data/``: the dataset cache the kernels read (``DLPHYS_DATA``);
+* ``data/``: the dataset cache the kernels read (``DLPHYS_DATA``), read-only for users
+  (a miss is generated in memory); ``--generate-data`` fills it once with every default
+  dataset (``python -m dlphys.data generate``);
 * the nbgrader exchange (``exchange_root`` of ``hub.toml`` unless ``--exchange``),
   mode 1777, with the course's folder in it owned by the instructors' group.
 """
@@ -215,7 +217,8 @@ def make_exchange(exchange: Path) -> None:
 
 
 def provision(root: Path, roster_file: Path, exchange: Path, set_passwords: bool = False,
-              course_venv: Path = REPO / ".venv") -> dict[str, str]:
+              generate_data: bool = False, course_venv: Path = REPO / ".venv"
+              ) -> dict[str, str]:
     """Everything the hub needs (see the module's docstring); returns new passwords."""
     if os.geteuid() != 0:
         raise SystemExit("provision.py creates UNIX accounts and a hub run as root: run it as "
@@ -239,6 +242,9 @@ def provision(root: Path, roster_file: Path, exchange: Path, set_passwords: bool
         shutil.rmtree(root / "jupyter")
     shutil.copytree(HUB_DIR / "jupyter", root / "jupyter")
     (root / "data").mkdir(mode=0o755, exist_ok=True)
+    if generate_data:
+        run(root / "venv" / "bin" / "python", "-m", "dlphys.data", "generate",
+            env=dict(os.environ, DLPHYS_DATA=str(root / "data")))
     make_exchange(exchange)
     return passwords
 
@@ -250,9 +256,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exchange", type=Path, default=Path(SETTINGS["exchange_root"]))
     parser.add_argument("--set-passwords", action="store_true",
                         help="give new accounts random passwords (printed; for a demo)")
+    parser.add_argument("--generate-data", action="store_true",
+                        help="fill the shared dataset cache with every default dataset")
     args = parser.parse_args(argv)
     passwords = provision(args.root.resolve(), args.roster, args.exchange.resolve(),
-                          args.set_passwords)
+                          args.set_passwords, args.generate_data)
     for name, password in passwords.items():
         print(f"  new account {name}, password {password}")
     print(f"provisioned {args.root} (exchange {args.exchange})")
