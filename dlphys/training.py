@@ -35,6 +35,7 @@ class ProgressBar(keras.callbacks.Callback):
         self._bar.update(1)
 
     def on_train_end(self, logs=None):
+        self._bar.refresh()  # the last epoch's count, which update() may not have drawn
         self._bar.close()
 
 
